@@ -1,0 +1,54 @@
+-- Staging tables, filled by COPY from the bundle's CSV files; dropped at COMMIT/ROLLBACK.
+-- Their columns equal the CSV headers (src/model/row.ts).
+CREATE TEMP TABLE stage_vuln (
+  hash bytea NOT NULL,
+  updater text NOT NULL,
+  name text NOT NULL,
+  description text NOT NULL,
+  issued timestamptz NOT NULL,
+  links text NOT NULL,
+  severity text NOT NULL,
+  normalized_severity text NOT NULL CHECK (normalized_severity IN ('Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical')),
+  package_name text NOT NULL CHECK (package_name <> ''),
+  package_version text NOT NULL,
+  package_module text NOT NULL,
+  package_arch text NOT NULL,
+  package_kind text NOT NULL CHECK (package_kind IN ('', 'source', 'binary', 'layer', 'ancestry')),
+  dist_id text NOT NULL,
+  dist_name text NOT NULL,
+  dist_version text NOT NULL,
+  dist_version_code_name text NOT NULL,
+  dist_version_id text NOT NULL,
+  dist_arch text NOT NULL,
+  dist_cpe text NOT NULL,
+  dist_pretty_name text NOT NULL,
+  repo_name text NOT NULL,
+  repo_key text NOT NULL,
+  repo_uri text NOT NULL,
+  fixed_in_version text NOT NULL,
+  arch_operation text NOT NULL CHECK (arch_operation IN ('invalid', 'equals', 'not equals', 'pattern match')),
+  version_kind text,
+  vulnerable_range text,
+  not_vulnerable boolean NOT NULL
+) ON COMMIT DROP;
+
+CREATE TEMP TABLE stage_alias (
+  hash bytea NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('self', 'alias')),
+  namespace text NOT NULL CHECK (namespace <> ''),
+  name text NOT NULL CHECK (name <> '')
+) ON COMMIT DROP;
+
+CREATE TEMP TABLE stage_enrichment (
+  hash bytea NOT NULL,
+  updater text NOT NULL,
+  tags text[] NOT NULL,
+  data text NOT NULL
+) ON COMMIT DROP;
+
+-- Mapping documents arrive line by line; n keeps the file order.
+CREATE TEMP TABLE stage_mapping_line (
+  n bigserial,
+  name text,
+  line text NOT NULL
+) ON COMMIT DROP;

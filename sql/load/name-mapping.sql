@@ -1,0 +1,1 @@
+UPDATE stage_mapping_line SET name = :'mapping_name' WHERE name IS NULL;

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { buildBundle, fetchFeeds } from '../build.js';
+import { verifyBundle } from '../bundle/verify.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, describePlace, exitCodeOf } from '../errors.js';
+import { feeds } from '../feeds/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { classifyDbError } from '../load/db.js';
+import { redact, resolveConnection, type ResolvedConnection } from '../load/connection.js';
+import { loadBundle } from '../load/load.js';
+import { readStatus } from '../load/status.js';
+import { TARGETS, TOOL_VERSION } from '../version.js';
+import { formatStatus, formatSummary, oneLineSummary } from './output.js';
+
+/** The only place that prints results and sets the exit status. */
+let secrets: string[] = [];
+let verbose = false;
+const out = (s: string) => process.stdout.write(redact(s, secrets) + '\n');
+
+function loggerFor(cmd: Command): Logger {
+  const o = cmd.optsWithGlobals() as { logFormat?: 'text' | 'json'; quiet?: boolean; verbose?: boolean };
+  return createLogger({
+    format: o.logFormat, level: o.quiet ? 'warn' : o.verbose ? 'debug' : 'info',
+    write: (line) => process.stderr.write(redact(line, secrets) + '\n'),
+  });
+}
+
+function keyValue(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw new InvalidArgumentError('expected NAME=VALUE');
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+function duration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('expected a duration like 30s, 5m, 500ms');
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h' ?? 's'];
+}
+
+function dbOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <connstring>', 'database: postgres:// URL or libpq "host=… dbname=…" string, as Clair writes it')
+    .option('--clair-config <file>', "read matcher.connstring from Clair's config (also honours CLAIR_CONF)");
+}
+
+async function connection(cmd: Command): Promise<ResolvedConnection> {
+  const o = cmd.opts() as { db?: string; clairConfig?: string };
+  const conn = await resolveConnection({ db: o.db, clairConfig: o.clairConfig, env: process.env });
+  secrets = [...secrets, ...conn.secrets];
+  return conn;
+}
+
+const EXIT_CODES = `
+Exit codes: 0 ok (also "already loaded") · 1 internal error · 2 usage/config · 3 bundle or mirror
+invalid · 4 database unreachable, permission or schema problem · 5 load failed, rolled back ·
+6 another load holds the lock · 7 bundle older than the loaded one (see --allow-older)`;
+
+const program = new Command('clair-bundle')
+  .description("Keep Clair's vulnerability database current without internet access: fetch feeds into a mirror, build an offline bundle, load it atomically.")
+  .version(TOOL_VERSION)
+  .option('--verbose', 'debug logging and stack traces')
+  .option('--quiet', 'warnings and errors only')
+  .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default('text'))
+  .addHelpText('after', EXIT_CODES)
+  .showHelpAfterError()
+  .exitOverride();
+
+program.command('fetch')
+  .description('download upstream feeds into a mirror directory (the connected side)')
+  .requiredOption('--mirror <dir>', 'mirror directory')
+  .option('--source <source>', `feed to fetch, repeatable (known: ${feeds.map((f) => f.id).join(', ') || 'none yet'})`, collect)
+  .option('--url <part=url>', 'replace the upstream base URL of a feed part, repeatable (e.g. rhel-vex=http://mirror/vex/)', keyValue)
+  .option('--option <name=value>', 'feed option, repeatable (e.g. osv-ecosystems=pypi,maven)', keyValue)
+  .action(async (o, cmd: Command) => {
+    await fetchFeeds({ mirror: o.mirror, sources: o.source, urls: o.url, options: o.option, log: loggerFor(cmd) });
+  });
+
+program.command('build')
+  .description('turn a mirror into a bundle; never touches the network')
+  .requiredOption('--mirror <dir>', 'mirror directory written by fetch')
+  .requiredOption('--out <dir>', 'bundle directory to write (replaced atomically)')
+  .option('--source <source>', 'feed to include, repeatable (default: every default feed)', collect)
+  .addOption(new Option('--target <version>', 'claircore version whose rules the rows follow').choices([...TARGETS]).default(TARGETS[0]))
+  .option('--option <name=value>', 'feed option, repeatable', keyValue)
+  .action(async (o, cmd: Command) => {
+    const m = await buildBundle({ mirror: o.mirror, out: o.out, sources: o.source, target: o.target, options: o.option, log: loggerFor(cmd) });
+    out(`built ${o.out}: ${m.updaters.length} updaters, ${m.updaters.reduce((n, u) => n + u.rows, 0)} rows, ${m.mappings.length} mapping documents, digest ${m.digest}`);
+  });
+
+program.command('verify')
+  .description('check a bundle: manifest, checksums, CSV headers and row counts (exit 3 on any mismatch)')
+  .argument('<bundle>', 'bundle directory')
+  .action(async (bundle: string) => {
+    const r = await verifyBundle(bundle);
+    out(`ok: ${bundle} (${r.files} files, ${r.rows} rows, digest ${r.manifest.digest})`);
+  });
+
+program.command('sql')
+  .description('print the psql script a DBA runs from inside the bundle directory: psql -v ON_ERROR_STOP=1 -f load.sql')
+  .argument('<bundle>', 'bundle directory')
+  .action(async (bundle: string) => {
+    await verifyBundle(bundle);
+    process.stdout.write(await readFile(path.join(bundle, 'load.sql'), 'utf8'));
+  });
+
+dbOptions(program.command('load'))
+  .description("load a bundle into Clair's matcher database in one transaction")
+  .argument('<bundle>', 'bundle directory')
+  .option('--dry-run', 'report per updater what would change, write nothing')
+  .option('--allow-older', 'load even if a newer bundle was loaded before')
+  .option('--no-wait', 'exit 6 at once if another load holds the lock')
+  .option('--lock-timeout <duration>', 'how long to wait for the load lock and Clair updater locks', duration, 600_000)
+  .option('--json', 'print the summary as JSON')
+  .addHelpText('after', `\nDatabase: --db, else --clair-config, else CLAIR_CONF, else CLAIR_BUNDLE_DB, else PG* variables.${EXIT_CODES}`)
+  .action(async (bundle: string, o, cmd: Command) => {
+    const conn = await connection(cmd);
+    const summary = await loadBundle({
+      bundle, connection: conn.config, target: conn.description, dryRun: o.dryRun, allowOlder: o.allowOlder,
+      noWait: o.wait === false, lockTimeoutMs: o.lockTimeout, log: loggerFor(cmd),
+    });
+    out(o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    writeTerminationMessage(oneLineSummary(summary));
+  });
+
+dbOptions(program.command('status'))
+  .description('what is loaded: bundle history, per-updater latest update operation, fingerprint, age, rows')
+  .option('--json', 'print JSON')
+  .option('--limit <n>', 'history rows to show', (v) => Number(v), 10)
+  .action(async (o, cmd: Command) => {
+    const conn = await connection(cmd);
+    const client = new pg.Client(conn.config);
+    try {
+      await client.connect();
+    } catch (err) {
+      throw classifyDbError(err, conn.description);
+    }
+    try {
+      const st = await readStatus(client, o.limit);
+      out(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
+    } finally {
+      await client.end();
+    }
+  });
+
+/** Kubernetes shows /dev/termination-log in the Job's status. */
+function writeTerminationMessage(line: string): void {
+  const file = process.env.CLAIR_BUNDLE_TERMINATION_LOG ?? '/dev/termination-log';
+  if (existsSync(file)) {
+    try {
+      writeFileSync(file, redact(line, secrets) + '\n');
+    } catch {
+      /* not writable: nothing to report to */
+    }
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  const code = exitCodeOf(err);
+  let line: string;
+  if (err instanceof AppError) {
+    const where = describePlace(err.place);
+    line = `error[${err.code}]: ${err.message}${where && !err.message.includes(err.place.file ?? '\u0000') ? ` (${where})` : ''}`;
+    if (err.hint) line += `\n  hint: ${err.hint}`;
+  } else {
+    line = `error[INTERNAL]: ${(err as Error)?.message ?? String(err)}`;
+  }
+  process.stderr.write(redact(line, secrets) + '\n');
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(redact(err.stack, secrets) + '\n');
+  writeTerminationMessage(line.split('\n')[0]);
+  return code;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,62 @@
+import pg from 'pg';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DatabaseError, LockBusyError, RefusedError } from '../errors.js';
+import { bindVariables, loadSql } from '../sql.js';
+
+/** A failing statement file, with the line PostgreSQL pointed at. */
+export class StatementError extends Error {
+  constructor(readonly file: string, readonly pgError: pg.DatabaseError | Error, line?: number) {
+    super(`${file}${line ? ` line ${line}` : ''}: ${pgError.message}`, { cause: pgError });
+  }
+  get sqlState(): string | undefined {
+    return (this.pgError as pg.DatabaseError).code;
+  }
+}
+
+function lineOf(sql: string, position: string | undefined): number | undefined {
+  const pos = Number(position);
+  return pos > 0 ? sql.slice(0, pos - 1).split('\n').length : undefined;
+}
+
+/** Runs `sql/load/<name>.sql` (psql variables bound as parameters) and returns its last result's rows. */
+export async function runSql<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  client: pg.ClientBase, name: string, variables: Record<string, unknown> = {},
+): Promise<R[]> {
+  const sql = loadSql(name);
+  const bound = bindVariables(sql, variables);
+  try {
+    const res = bound.values.length ? await client.query(bound.text, bound.values) : await client.query(bound.text);
+    const last = Array.isArray(res) ? res[res.length - 1] : res;
+    return (last?.rows ?? []) as R[];
+  } catch (err) {
+    throw new StatementError(`sql/load/${name}.sql`, err as Error, lineOf(bound.text, (err as pg.DatabaseError).position));
+  }
+}
+
+/** COPY a file into a table through pg-copy-streams; returns the row count. */
+export async function copyFile(client: pg.ClientBase, statement: string, file: string): Promise<number> {
+  const stream = client.query(copyFrom(statement));
+  await pipeline(createReadStream(file), stream);
+  return stream.rowCount ?? 0;
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'ENETUNREACH']);
+
+/** Classifies errors from connecting, checking the schema or locking (exit 4 / 6 / 7). */
+export function classifyDbError(err: unknown, target: string): Error {
+  const e = err as pg.DatabaseError & { code?: string; errno?: string };
+  const code = e.code ?? '';
+  const msg = (err as Error).message ?? String(err);
+  if (code === 'CB004') return new DatabaseError(msg, { hint: (e as pg.DatabaseError).hint, cause: err });
+  if (code === 'CB007') return new RefusedError(msg, { cause: err });
+  if (code === '55P03') return new LockBusyError('another load holds the lock (lock timeout reached)', { hint: 'wait for it to finish, or raise --lock-timeout', cause: err });
+  if (code === '28P01' || code === '28000') return new DatabaseError(`cannot log in to ${target}: ${msg}`, { cause: err, hint: 'check the user and password' });
+  if (code === '3D000') return new DatabaseError(`${target}: ${msg}`, { cause: err });
+  if (code === '42501') return new DatabaseError(`permission denied on ${target}: ${msg}`, { cause: err, hint: 'see "Least privilege" in the README for the grants the loader needs' });
+  if (CONNECTION_CODES.has(code) || /connect|terminat|timeout/i.test(msg) && !code.match(/^[0-9A-Z]{5}$/)) {
+    return new DatabaseError(`cannot reach database ${target}: ${msg}`, { cause: err });
+  }
+  return err as Error;
+}

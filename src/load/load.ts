@@ -1,0 +1,197 @@
+import path from 'node:path';
+import pg from 'pg';
+import { migrate } from 'postgres-migrations';
+import { verifyBundle } from '../bundle/verify.js';
+import type { Manifest } from '../bundle/manifest.js';
+import { AppError, DatabaseError, LoadFailedError, RefusedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { MIGRATIONS_DIR } from '../sql.js';
+import { classifyDbError, copyFile, runSql, StatementError } from './db.js';
+import { copyStatement, dataCopies, mergeSteps, MANIFEST_COPY } from './plan.js';
+
+export interface LoadOptions {
+  bundle: string;
+  connection: pg.ClientConfig;
+  /** user@host:port/db for messages (never the password). */
+  target: string;
+  dryRun?: boolean;
+  allowOlder?: boolean;
+  noWait?: boolean;
+  /** Milliseconds to wait for the global lock and Clair's updater locks. */
+  lockTimeoutMs?: number;
+  log: Logger;
+}
+
+export interface UpdaterResult {
+  name: string;
+  kind: string;
+  action: 'loaded' | 'unchanged';
+  uo: number | null;
+  rows: number;
+  inserted: number;
+  linked: number;
+  left_out: number;
+}
+
+export interface LoadSummary {
+  outcome: 'loaded' | 'unchanged' | 'dry-run';
+  digest: string;
+  created: string;
+  schemaVersion: number;
+  historyId: number | null;
+  updaters: UpdaterResult[];
+  /** Notes for the administrator (e.g. records left out for an older schema). */
+  notes: string[];
+  seconds: number;
+}
+
+interface Features {
+  schema_version: number;
+  has_aliases: boolean;
+  has_not_vulnerable: boolean;
+}
+
+async function connect(opts: LoadOptions): Promise<pg.Client> {
+  const client = new pg.Client(opts.connection);
+  client.on('error', () => undefined); // surfaced through the failing query instead
+  try {
+    await client.connect();
+  } catch (err) {
+    throw classifyDbError(err, opts.target);
+  }
+  return client;
+}
+
+/** Our schema through postgres-migrations, on this client with search_path = clair_bundle. */
+async function applyMigrations(client: pg.Client): Promise<void> {
+  await client.query('CREATE SCHEMA IF NOT EXISTS clair_bundle');
+  await client.query('SET search_path TO clair_bundle');
+  try {
+    await migrate({ client }, MIGRATIONS_DIR, { logger: () => undefined });
+  } finally {
+    await client.query('RESET search_path');
+  }
+}
+
+function notesFor(manifest: Manifest, features: Features, results: UpdaterResult[]): string[] {
+  const notes: string[] = [];
+  const leftOut = results.reduce((n, u) => n + u.left_out, 0);
+  if (leftOut > 0) {
+    notes.push(`${leftOut} "not vulnerable" records left out: Clair's schema ${features.schema_version} has no vuln.not_vulnerable (needs 18, claircore >= 1.5.53)`);
+  }
+  const aliasRows = manifest.updaters.reduce((n, u) => n + (u.aliases?.rows ?? 0), 0);
+  if (!features.has_aliases && aliasRows > 0) {
+    notes.push(`${aliasRows} alias rows left out: Clair's schema ${features.schema_version} has no alias tables (needs 17)`);
+  }
+  return notes;
+}
+
+function toResults(rows: unknown): UpdaterResult[] {
+  return ((rows as UpdaterResult[] | null) ?? []).map((u) => ({ ...u, uo: u.uo === null ? null : Number(u.uo) }));
+}
+
+/**
+ * Loads a bundle into Clair's matcher database (contract §5): verify, check the schema, apply
+ * our migrations, lock, fast path for an unchanged bundle, anti-rollback, then one transaction
+ * of COPY into staging tables and set-based merges.
+ */
+export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
+  const started = Date.now();
+  const log = opts.log;
+  const { manifest } = await verifyBundle(opts.bundle);
+  log.info('bundle verified', { digest: manifest.digest.slice(0, 12), updaters: manifest.updaters.length, created: manifest.created });
+  const client = await connect(opts);
+  const seconds = () => (Date.now() - started) / 1000;
+  let inTransaction = false;
+  try {
+    let features: Features;
+    try {
+      await runSql(client, 'check-schema');
+      [features] = await runSql<Features>(client, 'detect-schema');
+      await applyMigrations(client);
+      await client.query(`SET lock_timeout = ${opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000))}`);
+      await runSql(client, 'lock-load');
+    } catch (err) {
+      throw classifyDbError(err instanceof StatementError ? err.pgError : err, opts.target);
+    }
+    log.info('schema', { version: features.schema_version, aliases: features.has_aliases, not_vulnerable: features.has_not_vulnerable });
+    await runSql(client, 'stage-manifest');
+    await copyFile(client, copyStatement(MANIFEST_COPY), path.join(opts.bundle, MANIFEST_COPY.file));
+    await runSql(client, 'stage-run', {
+      via: 'clair-bundle', allow_older: !!opts.allowOlder,
+      has_aliases: features.has_aliases, has_not_vulnerable: features.has_not_vulnerable,
+    });
+    const [decision] = await runSql<{ decision: string; newest_loaded: Date | null }>(client, 'decide');
+    const base = { digest: manifest.digest, created: manifest.created, schemaVersion: features.schema_version };
+    if (decision.decision === 'unchanged' && !opts.dryRun) {
+      const [row] = await runSql<{ id: string }>(client, 'record-outcome', { outcome: 'unchanged', error: '' });
+      return { ...base, outcome: 'unchanged', historyId: Number(row.id), updaters: [], notes: [], seconds: seconds() };
+    }
+    if (decision.decision === 'refused') {
+      const message = `refused: bundle created ${manifest.created} is older than the newest one loaded (${decision.newest_loaded?.toISOString()})`;
+      if (!opts.dryRun) await runSql(client, 'record-outcome', { outcome: 'refused', error: message });
+      throw new RefusedError(message, { hint: 'use --allow-older to load it anyway' });
+    }
+
+    await client.query('BEGIN');
+    inTransaction = true;
+    try {
+      await runSql(client, 'lock-updaters');
+    } catch (err) {
+      throw classifyDbError(err instanceof StatementError ? err.pgError : err, opts.target);
+    }
+    await runSql(client, 'create-staging');
+    await runSql(client, 'plan-updaters');
+    const changed = new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
+    log.info('plan', { changed: changed.size, unchanged: manifest.updaters.length - changed.size });
+    for (const step of dataCopies(manifest)) {
+      if (step.updater && !changed.has(step.updater)) continue;
+      const t = Date.now();
+      const rows = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')));
+      if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
+      log.info('copied', { file: step.file, rows, ms: Date.now() - t });
+    }
+    if (opts.dryRun) {
+      const plan = await runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run');
+      await client.query('ROLLBACK');
+      inTransaction = false;
+      return {
+        ...base, outcome: 'dry-run', historyId: null, notes: [], seconds: seconds(),
+        updaters: plan.map((p) => ({
+          name: p.name, kind: p.kind, action: p.changed ? 'loaded' : 'unchanged', uo: null, rows: Number(p.row_count),
+          inserted: Number(p.to_insert), linked: Number(p.to_link), left_out: 0,
+        })),
+      };
+    }
+    for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable })) {
+      const t = Date.now();
+      await runSql(client, name);
+      log.info('merged', { step: name, ms: Date.now() - t });
+    }
+    const [history] = await runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load');
+    await client.query('COMMIT');
+    inTransaction = false;
+    const updaters = toResults(history.updaters);
+    return {
+      ...base, outcome: history.outcome, historyId: Number(history.id), updaters,
+      notes: notesFor(manifest, features, updaters), seconds: seconds(),
+    };
+  } catch (err) {
+    if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    const failure = err instanceof AppError ? err : new LoadFailedError(
+      `load failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    if (failure instanceof LoadFailedError) await recordFailure(client, manifest, failure.message).catch(() => undefined);
+    throw failure;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function recordFailure(client: pg.Client, manifest: Manifest, error: string): Promise<void> {
+  await runSql(client, 'record-failure', {
+    digest: manifest.digest, created: manifest.created, target: manifest.target ?? '',
+    tool_version: manifest.tool.version, started_at: new Date(), error,
+  });
+}
+
+export { DatabaseError };
