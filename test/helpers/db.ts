@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+/** Per-test databases cloned from the schema templates built by global-setup.ts. */
+export type SchemaVersion = 16 | 20;
+
+export function adminUrl(): string {
+  return inject('adminUrl');
+}
+
+export function urlFor(db: string): string {
+  const u = new URL(adminUrl());
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client(adminUrl());
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A fresh database with Clair's matcher schema at `version`; returns its URL. */
+export async function createClairDb(version: SchemaVersion): Promise<string> {
+  const name = `t_${version}_${randomBytes(5).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE tpl_clair${version}`));
+  return urlFor(name);
+}
+
+export async function createEmptyDb(): Promise<string> {
+  const name = `t_empty_${randomBytes(5).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
+  return urlFor(name);
+}
+
+export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return (await c.query<R>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+const CLAIR_TABLES = [
+  'update_operation', 'vuln', 'uo_vuln', 'enrichment', 'uo_enrich', 'updater_status',
+  'alias_namespace', 'alias', 'vulnerability_alias', 'vulnerability_self', 'latest_update_operations',
+];
+
+/** A full, ordered text dump of Clair's tables (every column), for byte-for-byte comparisons. */
+export async function dumpClairTables(url: string): Promise<string> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    const parts: string[] = [];
+    for (const t of CLAIR_TABLES) {
+      const exists = (await c.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [t])).rows[0].e;
+      if (!exists) continue;
+      const rows = (await c.query(`SELECT t::text AS r FROM ${t} t ORDER BY 1`)).rows.map((r) => r.r);
+      parts.push(`## ${t} (${rows.length})`, ...rows);
+    }
+    return parts.join('\n');
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Clair's tables with ids, refs and times taken out (and links expressed through hashes and
+ * updater names), for comparing two databases loaded by different paths.
+ */
+export async function logicalDump(url: string): Promise<string> {
+  const q = [
+    `SELECT 'uo' AS t, updater || ' ' || coalesce(kind,'') || ' ' || coalesce(fingerprint,'') AS r FROM update_operation`,
+    `SELECT 'vuln', (to_jsonb(v) - 'id')::text FROM vuln v`,
+    `SELECT 'uo_vuln', o.updater || ' ' || encode(v.hash,'hex') FROM uo_vuln l JOIN update_operation o ON o.id = l.uo JOIN vuln v ON v.id = l.vuln`,
+    `SELECT 'latest', updater || ' ' || kind FROM latest_update_operations`,
+    `SELECT 'enrichment', encode(hash,'hex') || ' ' || updater || ' ' || tags::text || ' ' || data::text FROM enrichment`,
+    `SELECT 'uo_enrich', o.updater || ' ' || encode(e.hash,'hex') FROM uo_enrich l JOIN update_operation o ON o.id = l.uo JOIN enrichment e ON e.id = l.enrich`,
+  ];
+  const rows: string[] = [];
+  for (const sql of q) rows.push(...(await query<{ t: string; r: string }>(url, sql)).map((x) => `${x.t} ${x.r}`));
+  return rows.sort().join('\n');
+}

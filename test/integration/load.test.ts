@@ -1,0 +1,197 @@
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { loadBundle, type LoadOptions } from '../../src/load/load.js';
+import { BundleError, RefusedError } from '../../src/errors.js';
+import { createClairDb, dumpClairTables, query } from '../helpers/db.js';
+import {
+  EXAMPLE_A, EXAMPLE_A_MD5, EXAMPLE_B, EXAMPLE_B_MD5, EXAMPLE_ENRICHMENT, EXAMPLE_ENRICHMENT_MD5,
+  makeBundle, notVulnerable, variations, type UpdaterInput,
+} from '../helpers/records.js';
+import { rewriteConsistently } from '../helpers/tamper.js';
+
+function opts(bundle: string, url: string, extra: Partial<LoadOptions> = {}): LoadOptions {
+  return { bundle, connection: { connectionString: url }, target: 'test', log: silentLogger, ...extra };
+}
+
+const BASE: UpdaterInput[] = [
+  { name: 'debian/updater', records: [EXAMPLE_A, ...variations(EXAMPLE_A, 20), notVulnerable(EXAMPLE_A)] },
+  { name: 'osv/npm', records: [EXAMPLE_B, ...variations(EXAMPLE_B, 5)] },
+  { name: 'clair.cvss', kind: 'enrichment', records: [EXAMPLE_ENRICHMENT] },
+];
+
+/** The matcher's read path (clair-matcher-db.md §5.1): only rows of the latest UO match. */
+async function matcherQuery(url: string, pkg: string, kind: string, extra = ''): Promise<{ name: string; fixed_in_version: string; hash: string }[]> {
+  return query(url, `
+    SELECT vuln.name, vuln.fixed_in_version, encode(vuln.hash, 'hex') AS hash
+    FROM vuln JOIN uo_vuln ON vuln.id = uo_vuln.vuln
+    JOIN latest_update_operations ON latest_update_operations.id = uo_vuln.uo
+    WHERE latest_update_operations.kind = 'vulnerability' AND vuln.package_name = $1 AND vuln.package_kind = $2 ${extra}
+    ORDER BY vuln.name`, [pkg, kind]);
+}
+
+describe.each([16, 20] as const)('load into an empty schema-%i database', (schema) => {
+  it('lands every row with claircore\'s hash and the matcher finds them', async () => {
+    const url = await createClairDb(schema);
+    const { dir, manifest } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const summary = await loadBundle(opts(dir, url));
+    expect(summary.outcome).toBe('loaded');
+    const debian = await matcherQuery(url, 'libfoo', 'source', "AND dist_id = 'debian' AND dist_version_id = '12'");
+    expect(debian.find((r) => r.name === 'CVE-2023-12345')?.hash).toBe(EXAMPLE_A_MD5);
+    const npm = await matcherQuery(url, 'foo', 'binary', "AND repo_name = 'npm' AND version_kind = 'semver' AND vulnerable_range @> '{0,1,4,1,0,0,0,0,0,0}'::int[]");
+    expect(npm.map((r) => r.hash)).toContain(EXAMPLE_B_MD5);
+    expect(npm).toHaveLength(6);
+    const [e] = await query(url, `SELECT encode(e.hash,'hex') AS hash, e.tags, e.data->>'baseScore' AS score FROM enrichment e
+      JOIN uo_enrich u ON u.enrich = e.id JOIN latest_update_operations l ON l.id = u.uo
+      WHERE l.updater = 'clair.cvss' AND l.kind = 'enrichment' AND e.tags && '{CVE-2024-0001}'`);
+    expect(e).toEqual({ hash: EXAMPLE_ENRICHMENT_MD5, tags: ['CVE-2024-0001'], score: '9.8' });
+    // No NULL in any text column Clair reads.
+    const [nulls] = await query(url, `SELECT count(*)::int AS n FROM vuln WHERE num_nulls(name, description, issued, links, severity,
+      normalized_severity, package_name, package_version, package_module, package_arch, package_kind, dist_id, dist_name,
+      dist_version, dist_version_code_name, dist_version_id, dist_arch, dist_cpe, dist_pretty_name, arch_operation,
+      repo_name, repo_key, repo_uri, fixed_in_version, updater) > 0`);
+    expect(nulls.n).toBe(0);
+    const uos = await query(url, 'SELECT updater, kind, fingerprint FROM update_operation ORDER BY updater');
+    expect(uos).toEqual([
+      { updater: 'clair.cvss', kind: 'enrichment', fingerprint: '' },
+      { updater: 'debian/updater', kind: 'vulnerability', fingerprint: '' },
+      { updater: 'osv/npm', kind: 'vulnerability', fingerprint: '' },
+    ]);
+    const deb = summary.updaters.find((u) => u.name === 'debian/updater')!;
+    if (schema === 16) {
+      expect(deb.left_out).toBe(1);
+      expect(deb.linked).toBe(21);
+      expect(summary.notes.join(' ')).toMatch(/1 "not vulnerable" records left out.*schema 16/);
+      expect(summary.notes.join(' ')).toMatch(/alias rows left out/);
+    } else {
+      expect(deb.linked).toBe(22);
+      const [nv] = await query(url, "SELECT count(*)::int AS n FROM vuln WHERE not_vulnerable AND name = 'CVE-2023-12345-nv'");
+      expect(nv.n).toBe(1);
+      const aliases = await query(url, `SELECT ns.namespace, a.name, 'alias' AS k FROM vulnerability_alias va JOIN alias a ON a.id = va.alias
+        JOIN alias_namespace ns ON ns.id = a.namespace JOIN vuln v ON v.id = va.vulnerability WHERE encode(v.hash,'hex') = $1
+        UNION ALL SELECT ns.namespace, a.name, 'self' FROM vulnerability_self vs JOIN alias a ON a.id = vs.self
+        JOIN alias_namespace ns ON ns.id = a.namespace JOIN vuln v ON v.id = vs.vulnerability WHERE encode(v.hash,'hex') = $1 ORDER BY 3`, [EXAMPLE_B_MD5]);
+      expect(aliases).toEqual([{ namespace: 'CVE', name: '2024-0001', k: 'alias' }, { namespace: 'GHSA', name: 'abcd-efgh-ijkl', k: 'self' }]);
+    }
+    expect(manifest.updaters.map((u) => u.name)).toEqual(['clair.cvss', 'debian/updater', 'osv/npm']);
+  });
+});
+
+describe('reloads and updates', () => {
+  it('reloading the same bundle is unchanged and fast, with a history row', async () => {
+    const url = await createClairDb(20);
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    await loadBundle(opts(dir, url));
+    const before = await dumpClairTables(url);
+    const again = await loadBundle(opts(dir, url));
+    expect(again.outcome).toBe('unchanged');
+    console.log(`unchanged reload took ${again.seconds.toFixed(3)} s`);
+    expect(await dumpClairTables(url)).toBe(before);
+    const history = await query(url, 'SELECT outcome FROM clair_bundle.load_history ORDER BY id');
+    expect(history.map((h) => h.outcome)).toEqual(['loaded', 'unchanged']);
+  });
+
+  it('a second bundle with one changed updater gives only that updater a new update operation', async () => {
+    const url = await createClairDb(20);
+    const first = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    await loadBundle(opts(first.dir, url));
+    const uosBefore = await query(url, 'SELECT id, updater FROM update_operation ORDER BY id');
+    // debian: one record removed, one added.
+    const deb = BASE[0].records.filter((r) => (r as typeof EXAMPLE_A).name !== 'CVE-2023-12345-3');
+    const added = { ...EXAMPLE_A, name: 'CVE-2099-0001' };
+    const second = await makeBundle([{ ...BASE[0], records: [...deb, added] }, BASE[1], BASE[2]], '2026-01-02T00:00:00Z');
+    const summary = await loadBundle(opts(second.dir, url));
+    expect(summary.outcome).toBe('loaded');
+    expect(summary.updaters.map((u) => [u.name, u.action])).toEqual([
+      ['clair.cvss', 'unchanged'], ['debian/updater', 'loaded'], ['osv/npm', 'unchanged'],
+    ]);
+    const uosAfter = await query(url, 'SELECT id, updater FROM update_operation ORDER BY id');
+    expect(uosAfter.slice(0, 3)).toEqual(uosBefore);
+    expect(uosAfter.slice(3).map((u) => u.updater)).toEqual(['debian/updater']);
+    // The notifier's diff between the two latest vulnerability UOs of the updater.
+    const [cur, prev] = (await query(url, "SELECT id FROM update_operation WHERE updater = 'debian/updater' AND kind = 'vulnerability' ORDER BY id DESC")).map((r) => r.id);
+    const diff = async (a: string, b: string) => (await query(url, `
+      SELECT v.name FROM vuln v WHERE v.id IN (SELECT vuln FROM uo_vuln WHERE uo = $1 EXCEPT ALL SELECT vuln FROM uo_vuln WHERE uo = $2)
+      AND v.updater = 'debian/updater' ORDER BY 1`, [a, b])).map((r) => r.name);
+    expect(await diff(cur, prev)).toEqual(['CVE-2099-0001']);
+    expect(await diff(prev, cur)).toEqual(['CVE-2023-12345-3']);
+    const latest = await matcherQuery(url, 'libfoo', 'source');
+    expect(latest.map((r) => r.name)).toContain('CVE-2099-0001');
+    expect(latest.map((r) => r.name)).not.toContain('CVE-2023-12345-3');
+  });
+
+  it('refuses an older bundle after a newer one and changes nothing', async () => {
+    const url = await createClairDb(20);
+    const newer = await makeBundle(BASE, '2026-02-01T00:00:00Z');
+    const older = await makeBundle([{ ...BASE[0], records: [EXAMPLE_A] }], '2026-01-01T00:00:00Z');
+    await loadBundle(opts(newer.dir, url));
+    const before = await dumpClairTables(url);
+    await expect(loadBundle(opts(older.dir, url))).rejects.toBeInstanceOf(RefusedError);
+    expect(await dumpClairTables(url)).toBe(before);
+    const [last] = await query(url, 'SELECT outcome FROM clair_bundle.load_history ORDER BY id DESC LIMIT 1');
+    expect(last.outcome).toBe('refused');
+    const forced = await loadBundle(opts(older.dir, url, { allowOlder: true }));
+    expect(forced.outcome).toBe('loaded');
+  });
+
+  it('--dry-run reports what would change and writes nothing', async () => {
+    const url = await createClairDb(20);
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const before = await dumpClairTables(url);
+    const plan = await loadBundle(opts(dir, url, { dryRun: true }));
+    expect(plan.outcome).toBe('dry-run');
+    expect(plan.updaters.find((u) => u.name === 'osv/npm')).toMatchObject({ action: 'loaded', inserted: 6, linked: 6 });
+    expect(await dumpClairTables(url)).toBe(before);
+  });
+});
+
+describe('bad bundles are refused before any connection', () => {
+  const unreachable = 'postgres://nobody:pw@127.0.0.1:1/none';
+  it.each([
+    ['a corrupted CSV byte', async (dir: string) => {
+      const f = path.join(dir, 'vulnerabilities', 'debian%2Fupdater.csv');
+      const text = await readFile(f, 'utf8');
+      await writeFile(f, text.replace('libfoo', 'libfoO'));
+    }, /debian%2Fupdater\.csv does not match its checksum/],
+    ['a missing file', async (dir: string) => rm(path.join(dir, 'aliases', 'osv%2Fnpm.csv')), /aliases\/osv%2Fnpm\.csv is missing/],
+    ['a wrong format version', async (dir: string) => {
+      const m = path.join(dir, 'manifest.json');
+      await writeFile(m, (await readFile(m, 'utf8')).replace('clair-bundle/v1', 'clair-bundle/v9'));
+    }, /unsupported bundle format "clair-bundle\/v9"/],
+    ['no manifest', async (dir: string) => rm(path.join(dir, 'manifest.json')), /manifest\.json not found/],
+  ])('%s', async (_name, damage, message) => {
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    await damage(dir);
+    const err = await loadBundle(opts(dir, unreachable)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as BundleError).exitCode).toBe(3);
+  });
+});
+
+describe('failures roll back', () => {
+  it('a row that violates a constraint mid-merge leaves Clair\'s tables byte-for-byte as before', async () => {
+    const url = await createClairDb(20);
+    const first = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    await loadBundle(opts(first.dir, url));
+    const before = await dumpClairTables(url);
+    const second = await makeBundle([BASE[0], { ...BASE[1], records: [...BASE[1].records, { ...EXAMPLE_B, name: 'GHSA-new' }] }], '2026-01-02T00:00:00Z');
+    const copy = `${second.dir}-bad`;
+    await cp(second.dir, copy, { recursive: true });
+    // lower bound > upper bound: PostgreSQL rejects the range while inserting into vuln.
+    await rewriteConsistently(copy, 'vulnerabilities/osv%2Fnpm.csv', (t) => {
+      const good = '[""{0,1,0,0,0,0,0,0,0,0}"",""{0,1,4,2,0,0,0,0,0,0}"")';
+      expect(t).toContain(good);
+      return t.replace(good, '[""{0,9,0,0,0,0,0,0,0,0}"",""{0,1,4,2,0,0,0,0,0,0}"")');
+    });
+    const err = await loadBundle(opts(copy, url)).catch((e: unknown) => e);
+    expect((err as { exitCode: number }).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/insert-vulns\.sql.*range lower bound must be less than or equal to range upper bound/);
+    expect(await dumpClairTables(url)).toBe(before);
+    const [failed] = await query(url, "SELECT outcome, error FROM clair_bundle.load_history ORDER BY id DESC LIMIT 1");
+    expect(failed.outcome).toBe('failed');
+    const ok = await loadBundle(opts(second.dir, url));
+    expect(ok.outcome).toBe('loaded');
+  });
+});
