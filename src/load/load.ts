@@ -3,7 +3,7 @@ import pg from 'pg';
 import { migrate } from 'postgres-migrations';
 import { verifyBundle } from '../bundle/verify.js';
 import type { Manifest } from '../bundle/manifest.js';
-import { AppError, DatabaseError, LoadFailedError, RefusedError } from '../errors.js';
+import { AppError, LoadFailedError, RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { MIGRATIONS_DIR } from '../sql.js';
 import { classifyDbError, copyFile, runSql, StatementError } from './db.js';
@@ -59,6 +59,8 @@ async function connect(opts: LoadOptions): Promise<pg.Client> {
   } catch (err) {
     throw classifyDbError(err, opts.target);
   }
+  // PostgreSQL >= 14: notice a vanished loader (SIGKILL) mid-statement and roll back at once.
+  await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
   return client;
 }
 
@@ -194,4 +196,3 @@ async function recordFailure(client: pg.Client, manifest: Manifest, error: strin
   });
 }
 
-export { DatabaseError };
