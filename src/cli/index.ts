@@ -14,7 +14,8 @@ import { redact, resolveConnection, type ResolvedConnection } from '../load/conn
 import { loadBundle } from '../load/load.js';
 import { readStatus } from '../load/status.js';
 import { TARGETS, TOOL_VERSION } from '../version.js';
-import { formatStatus, formatSummary, oneLineSummary } from './output.js';
+import { formatStatus, formatSummary, oneLineSummary, formatRows } from './output.js';
+import { runDemo } from '../demo.js';
 
 /** The only place that prints results and sets the exit status. */
 let secrets: string[] = [];
@@ -144,6 +145,17 @@ dbOptions(program.command('status'))
     } finally {
       await client.end();
     }
+  });
+
+program.command('demo')
+  .description('the embedded default: throwaway PostgreSQL, Clair matcher schema, bundle from the sample feeds, load, status, a sample query')
+  .action(async (_o, cmd: Command) => {
+    const r = await runDemo(loggerFor(cmd));
+    out(formatSummary(r.summary));
+    out('');
+    out(formatStatus(r.status));
+    out('');
+    out(`${r.query.title}\n${formatRows(r.query.rows)}`);
   });
 
 /** Kubernetes shows /dev/termination-log in the Job's status. */

@@ -39,3 +39,12 @@ export function formatStatus(st: Status): string {
   }
   return lines.join('\n');
 }
+
+/** A small text table. */
+export function formatRows(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '  (no rows)';
+  const cols = Object.keys(rows[0]);
+  const widths = cols.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const line = (vals: string[]) => '  ' + vals.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i])).join('  ').trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
