@@ -6,7 +6,7 @@ import { buildBundle, fetchFeeds } from '../build.js';
 import { verifyBundle } from '../bundle/verify.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError, describePlace, exitCodeOf } from '../errors.js';
+import { AppError, describePlace, exitCodeOf, UsageError } from '../errors.js';
 import { feeds } from '../feeds/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { classifyDbError } from '../load/db.js';
@@ -16,6 +16,7 @@ import { readStatus } from '../load/status.js';
 import { TARGETS, TOOL_VERSION } from '../version.js';
 import { formatStatus, formatSummary, oneLineSummary, formatRows } from './output.js';
 import { runDemo } from '../demo.js';
+import { createMappingServer } from '../serve/mappings.js';
 
 /** The only place that prints results and sets the exit status. */
 let secrets: string[] = [];
@@ -145,6 +146,37 @@ dbOptions(program.command('status'))
     } finally {
       await client.end();
     }
+  });
+
+dbOptions(program.command('serve-mappings'))
+  .description("serve repository-to-cpe.json and container-name-repos-map.json from PostgreSQL for Clair's repo2cpe_mapping_url / name2repos_mapping_url")
+  .option('--listen <addr>', 'host:port to listen on', '0.0.0.0:8080')
+  .addHelpText('after', `
+Paths: /repository-to-cpe.json, /container-name-repos-map.json, /healthz.
+Clair config (indexer):
+  scanner:
+    repo:
+      rhel-repository-scanner:
+        repo2cpe_mapping_url: http://clair-bundle-mappings:8080/repository-to-cpe.json
+    package:
+      rhel_containerscanner:
+        name2repos_mapping_url: http://clair-bundle-mappings:8080/container-name-repos-map.json`)
+  .action(async (o, cmd: Command) => {
+    const conn = await connection(cmd);
+    const log = loggerFor(cmd);
+    const m = /^(.*):(\d+)$/.exec(o.listen);
+    if (!m) throw new UsageError('--listen takes host:port, e.g. 0.0.0.0:8080');
+    const pool = new pg.Pool({ ...conn.config, max: 4 });
+    pool.on('error', (err) => log.warn('database connection lost', { error: err.message }));
+    const server = createMappingServer(pool, log);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(m[2]), m[1] || '0.0.0.0', () => resolve()));
+    log.info('serving mapping documents', { listen: o.listen, db: conn.description });
+    await new Promise<void>((resolve) => {
+      const stop = () => server.close(() => resolve());
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await pool.end();
   });
 
 program.command('demo')
