@@ -1,0 +1,41 @@
+import { feeds } from '../../../src/feeds/index.js';
+import type { Feed } from '../../../src/feeds/types.js';
+import { TARGETS } from '../../../src/version.js';
+
+/**
+ * How each clair-bundle feed maps onto the oracle and the fixture mirror: the claircore updater
+ * set `oracle load --updater` runs (test/oracle/feeds.go), and, per feed part, the path of that
+ * part's base URL inside the mirror (the same path feeds.go configures claircore with).
+ */
+export const ORACLE_FEEDS: Readonly<Record<string, { oracleSet: string; parts: Readonly<Record<string, string>> }>> = {
+  'rhel-vex': { oracleSet: 'rhel-vex', parts: { 'rhel-vex': '/rhel-vex/csaf/v2/vex/' } },
+};
+
+/**
+ * claircore targets a feed's rules support. A feed declares them with an optional
+ * `targets: readonly Target[]` property; without one, only the default target (TARGETS[0]) is
+ * assumed, because that is what every feed is written against first.
+ */
+export function feedTargets(feed: Feed): readonly string[] {
+  const declared = (feed as Feed & { targets?: readonly string[] }).targets;
+  return declared ?? [TARGETS[0]];
+}
+
+export type FeedPlan =
+  | { feed: Feed; compare: true; oracleSet: string; parts: Readonly<Record<string, string>> }
+  | { feed: Feed; compare: false; reason: string };
+
+/** Every registered feed, with what the conformance run does with it for `target`. */
+export function planFeeds(target: string): FeedPlan[] {
+  return feeds.map((feed): FeedPlan => {
+    const m = ORACLE_FEEDS[feed.id];
+    if (!m) return { feed, compare: false, reason: `${feed.id} has no oracle updater set / fixture mapping (test/conformance/lib/feeds.ts, test/oracle/feeds.go)` };
+    const missing = Object.keys(feed.parts).filter((p) => !(p in m.parts));
+    if (missing.length) return { feed, compare: false, reason: `${feed.id}: no fixture path for part(s) ${missing.join(', ')}` };
+    const targets = feedTargets(feed);
+    if (!targets.includes(target)) {
+      return { feed, compare: false, reason: `${feed.id} has no ${target.replace(/^claircore-/, '')} rules yet (it declares ${targets.join(', ')})` };
+    }
+    return { feed, compare: true, oracleSet: m.oracleSet, parts: m.parts };
+  });
+}
