@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FeedError } from '../errors.js';
 
 /** What fetch recorded about one downloaded file (contract §2: URL, ETag, Last-Modified, sha256, time). */
 export interface FileRecord {
@@ -16,6 +17,17 @@ export interface FileRecord {
   fetchedAt: string;
 }
 
+/** An optional upstream file that the server did not have (HTTP 404) when fetch asked. */
+export interface AbsentRecord {
+  part: string;
+  path: string;
+  url: string;
+  /** HTTP status that was answered. */
+  status: number;
+  /** RFC 3339 time of the request. */
+  checkedAt: string;
+}
+
 /** `<mirror>/.fetch/<feed>.json` */
 export interface FetchRecord {
   feed: string;
@@ -24,6 +36,8 @@ export interface FetchRecord {
   /** Base URL per part used for this fetch. */
   baseUrls: Record<string, string>;
   files: FileRecord[];
+  /** Optional files upstream did not serve; parse treats them as legitimately missing. */
+  absent?: AbsentRecord[];
 }
 
 export function fetchRecordPath(mirror: string, feed: string): string {
@@ -31,20 +45,41 @@ export function fetchRecordPath(mirror: string, feed: string): string {
 }
 
 export async function readFetchRecord(mirror: string, feed: string): Promise<FetchRecord | null> {
+  const file = fetchRecordPath(mirror, feed);
+  let text: string;
   try {
-    return JSON.parse(await readFile(fetchRecordPath(mirror, feed), 'utf8')) as FetchRecord;
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+  try {
+    const rec = JSON.parse(text) as FetchRecord;
+    if (!rec || typeof rec !== 'object' || !Array.isArray(rec.files)) throw new Error('not a fetch record');
+    return rec;
+  } catch (err) {
+    throw new FeedError(`file ${file}: unreadable fetch record: ${(err as Error).message}`, {
+      cause: err, place: { feed, file }, hint: `run \`clair-bundle fetch --source ${feed}\` again`,
+    });
+  }
 }
+
+/** The record of one file, by part and part-relative path. */
+export function findFileRecord(rec: FetchRecord | null, part: string, relPath: string): FileRecord | undefined {
+  return rec?.files.find((f) => f.part === part && f.path === relPath);
+}
+
+const byPartPath = (a: { part: string; path: string }, b: { part: string; path: string }) =>
+  a.part + '/' + a.path < b.part + '/' + b.path ? -1 : a.part + '/' + a.path > b.part + '/' + b.path ? 1 : 0;
 
 /** Writes the record atomically (temp file + rename), files sorted by part and path. */
 export async function writeFetchRecord(mirror: string, record: FetchRecord): Promise<void> {
   const file = fetchRecordPath(mirror, record.feed);
   await mkdir(path.dirname(file), { recursive: true });
-  const files = [...record.files].sort((a, b) => (a.part + '/' + a.path < b.part + '/' + b.path ? -1 : 1));
+  const files = [...record.files].sort(byPartPath);
+  const out: FetchRecord = { ...record, files };
+  if (record.absent) out.absent = [...record.absent].sort(byPartPath);
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify({ ...record, files }, null, 2) + '\n');
+  await writeFile(tmp, JSON.stringify(out, null, 2) + '\n');
   await rename(tmp, file);
 }
