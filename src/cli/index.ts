@@ -16,6 +16,8 @@ import { readStatus } from '../load/status.js';
 import { TARGETS, TOOL_VERSION } from '../version.js';
 import { formatStatus, formatSummary, oneLineSummary, formatRows } from './output.js';
 import { runDemo } from '../demo.js';
+import { checkConfigFile } from '../check-config.js';
+import { ConfigError } from '../errors.js';
 import { createMappingServer } from '../serve/mappings.js';
 
 /** The only place that prints results and sets the exit status. */
@@ -146,6 +148,20 @@ dbOptions(program.command('status'))
     } finally {
       await client.end();
     }
+  });
+
+program.command('check-config')
+  .description('lint a Clair config for offline use; prints the fixes; exit 2 when something would reach the internet or log futile errors')
+  .argument('<clair-config>', "Clair's config.yaml")
+  .action(async (file: string) => {
+    const { findings, fixed } = await checkConfigFile(file);
+    if (findings.length === 0) {
+      out(`ok: ${file} is ready for a disconnected cluster`);
+      return;
+    }
+    for (const f of findings) out(`problem: ${f.path}: ${f.problem}\n  fix: ${f.path} = ${JSON.stringify(f.fix)}`);
+    out(`\nCorrected config:\n---\n${fixed}`);
+    throw new ConfigError(`${findings.length} setting(s) in ${file} need changing for offline use`);
   });
 
 dbOptions(program.command('serve-mappings'))

@@ -162,3 +162,14 @@ describe('psql -f load.sql', () => {
     }
   });
 });
+
+describe('check-config (CLI)', () => {
+  it('exits 2 with the fixes for an online config, 0 for an offline one', () => {
+    const bad = runCli(['check-config', 'test/unit/fixtures/clair-config/quay-operator.yaml']);
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toMatch(/problem: matcher.disable_updaters/);
+    expect(bad.stdout).toMatch(/Corrected config:/);
+    const good = runCli(['check-config', 'test/unit/fixtures/clair-config/offline.yaml']);
+    expect(good.status, good.stderr).toBe(0);
+  });
+});
