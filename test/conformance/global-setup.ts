@@ -82,9 +82,10 @@ export async function setup(project: TestProject): Promise<void> {
 
 async function start(project: TestProject): Promise<void> {
   if (!existsSync(MIRROR)) throw new Error(`conformance: fixture mirror ${MIRROR} not found (set CONFORMANCE_MIRROR)`);
-  const [oracles, pgCluster] = await Promise.all([buildOracles(), process.env.TEST_DATABASE_URL ? undefined : startCluster()]);
+  // Always a throwaway cluster of our own (never TEST_DATABASE_URL): the run creates many databases.
+  const [oracles, pgCluster] = await Promise.all([buildOracles(), startCluster()]);
   cluster = pgCluster;
-  const adminUrl = process.env.TEST_DATABASE_URL ?? cluster!.url('postgres');
+  const adminUrl = cluster.url('postgres');
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   await admin.end();
@@ -93,7 +94,7 @@ async function start(project: TestProject): Promise<void> {
     ? path.resolve(process.env.CONFORMANCE_OUT)
     : await mkdtemp(path.join(os.tmpdir(), 'clair-bundle-conformance-'));
   await mkdir(outDir, { recursive: true });
-  process.stderr.write(`conformance: PostgreSQL ${cluster ? `on port ${cluster.port}` : 'from TEST_DATABASE_URL'}, mirror ${MIRROR} served at ${mirrorUrl}, reports in ${outDir}\n`);
+  process.stderr.write(`conformance: PostgreSQL on port ${cluster.port}, mirror ${MIRROR} served at ${mirrorUrl}, reports in ${outDir}\n`);
   project.provide('conformance', { adminUrl, oracles, mirrorDir: MIRROR, mirrorUrl, outDir });
 }
 
