@@ -35,9 +35,17 @@ export interface BuildOptions extends FeedSelection {
   sortChunkSize?: number;
 }
 
+/**
+ * When the mirror's content of a feed last changed: the newest download of any of its files.
+ * A re-fetch answered with 304s keeps it, so the same upstream content gives the same bundle bytes.
+ */
+function contentTime(record: FetchRecord): string {
+  return record.files.map((f) => f.fetchedAt).sort().at(-1) ?? record.fetchedAt;
+}
+
 function manifestSource(record: FetchRecord): ManifestSource {
   return {
-    name: record.feed, urls: record.baseUrls, fetched_at: record.fetchedAt,
+    name: record.feed, urls: record.baseUrls, fetched_at: contentTime(record),
     files: record.files.map((f) => ({ part: f.part, path: f.path, url: f.url, etag: f.etag, last_modified: f.lastModified, sha256: f.sha256 })),
   };
 }
@@ -57,8 +65,8 @@ export async function buildBundle(opts: BuildOptions): Promise<Manifest> {
     }
     records.push(record);
   }
-  // Same mirror in, same bytes out: the bundle's time is the newest fetch time, not "now".
-  const created = records.map((r) => r.fetchedAt).sort().at(-1) ?? new Date(0).toISOString();
+  // Same mirror in, same bytes out: the bundle's time is the newest content download, not "now".
+  const created = records.map(contentTime).sort().at(-1) ?? new Date(0).toISOString();
   const ctx = feedContext(opts.mirror, opts.log, { ...opts.options, target });
   async function* outputs(): AsyncGenerator<SourcedOutput> {
     for (const feed of selected) {
