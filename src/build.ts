@@ -55,6 +55,11 @@ export async function buildBundle(opts: BuildOptions): Promise<Manifest> {
   const target = opts.target ?? TARGETS[0];
   if (!(TARGETS as readonly string[]).includes(target)) throw new UsageError(`unknown --target ${target} (known: ${TARGETS.join(', ')})`);
   const selected = selectFeeds(opts.sources);
+  for (const feed of selected) {
+    if (!(feed.targets ?? [TARGETS[0]]).includes(target)) {
+      throw new UsageError(`source ${feed.id} cannot build rows for --target ${target} yet (supported: ${(feed.targets ?? [TARGETS[0]]).join(', ')})`);
+    }
+  }
   const records: FetchRecord[] = [];
   for (const feed of selected) {
     const record = await readFetchRecord(opts.mirror, feed.id);

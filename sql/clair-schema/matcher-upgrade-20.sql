@@ -24,3 +24,9 @@ CREATE TABLE vulnerability_self (
 ALTER TABLE vuln ADD COLUMN not_vulnerable boolean NOT NULL DEFAULT false;
 
 INSERT INTO libvuln_migrations SELECT generate_series(17, 20);
+
+COMMENT ON TABLE alias_namespace IS 'Contains namespaces for aliases. Usually short IDs like "CVE" or "GHSA".';
+COMMENT ON TABLE alias IS 'Table for all known aliases of vulnerabilities in the system. All vulnerabilities should have at least one alias.';
+COMMENT ON TABLE vulnerability_alias IS 'Pivot table linking vulnerabilities to aliases.';
+COMMENT ON TABLE vulnerability_self IS 'Indicates the "self" alias for a vulnerability.';
+COMMENT ON COLUMN vuln.not_vulnerable IS 'Invert the meaning of the record: assert that described versions are not vulnerable.';

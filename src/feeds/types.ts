@@ -17,6 +17,12 @@ export interface Feed {
   readonly description: string;
   /** Default upstream base URL per part (keys are part names, as `--url PART=URL` takes them). */
   readonly parts: Readonly<Record<string, string>>;
+  /**
+   * claircore versions (`build --target`, see src/version.ts TARGETS) whose rules this feed can
+   * follow; absent = only the default target. A feed whose rows do not depend on the version
+   * lists them all.
+   */
+  readonly targets?: readonly string[];
   /** Off unless asked for by `--source` (EPSS, KEV). */
   readonly optIn?: boolean;
   fetch(ctx: FetchContext): Promise<void>;

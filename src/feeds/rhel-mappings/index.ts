@@ -1,3 +1,4 @@
+import { TARGETS } from '../../version.js';
 import type { Feed } from '../types.js';
 import { DEFAULT_BASE_URL, PART, fetchRhelMappings } from './fetch.js';
 import { parseRhelMappings } from './parse.js';
@@ -7,6 +8,7 @@ export const rhelMappings: Feed = {
   id: 'rhel-mappings',
   description: 'Red Hat repository→CPE and container name→repositories mappings (indexer side)',
   parts: { [PART]: DEFAULT_BASE_URL },
+  targets: TARGETS,
   async fetch(ctx) {
     await fetchRhelMappings(ctx);
   },

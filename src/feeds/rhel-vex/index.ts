@@ -10,6 +10,7 @@ export const rhelVex: Feed = {
   id: 'rhel-vex',
   description: 'Red Hat CSAF/VEX documents (RPM and container content), updater rhel-vex',
   parts: { [PART]: DEFAULT_BASE_URL },
+  targets: ['claircore-v1.5.54'],
   async fetch(ctx) {
     await fetchRhelVex(ctx);
   },

@@ -23,7 +23,7 @@ export function feedTargets(feed: Feed): readonly string[] {
 
 export type FeedPlan =
   | { feed: Feed; compare: true; oracleSet: string; parts: Readonly<Record<string, string>> }
-  | { feed: Feed; compare: false; reason: string };
+  | { feed: Feed; compare: false; reason: string; unsupportedTarget?: boolean };
 
 /** Every registered feed, with what the conformance run does with it for `target`. */
 export function planFeeds(target: string): FeedPlan[] {
@@ -34,7 +34,7 @@ export function planFeeds(target: string): FeedPlan[] {
     if (missing.length) return { feed, compare: false, reason: `${feed.id}: no fixture path for part(s) ${missing.join(', ')}` };
     const targets = feedTargets(feed);
     if (!targets.includes(target)) {
-      return { feed, compare: false, reason: `${feed.id} has no ${target.replace(/^claircore-/, '')} rules yet (it declares ${targets.join(', ')})` };
+      return { feed, compare: false, reason: `${feed.id} has no ${target.replace(/^claircore-/, '')} rules yet (it declares ${targets.join(', ')})`, unsupportedTarget: true };
     }
     return { feed, compare: true, oracleSet: m.oracleSet, parts: m.parts };
   });
