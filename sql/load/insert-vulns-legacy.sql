@@ -1,8 +1,5 @@
--- New vulnerability rows for schema < 18 (no not_vulnerable column): "not vulnerable"
--- records are left out, because an older Clair would read them as vulnerabilities.
-INSERT INTO stage_count
-SELECT s.updater, 'left_out', count(*) FROM stage_vuln s WHERE s.not_vulnerable GROUP BY s.updater;
-DELETE FROM stage_vuln WHERE not_vulnerable;
+-- New vulnerability rows for schema < 18 (no not_vulnerable column; drop-not-vulnerable.sql
+-- has taken those records out).
 WITH ins AS (
   INSERT INTO vuln (hash_kind, hash, updater, name, description, issued, links, severity,
     normalized_severity, package_name, package_version, package_module, package_arch, package_kind,
@@ -15,9 +12,11 @@ WITH ins AS (
     s.dist_pretty_name, s.repo_name, s.repo_key, s.repo_uri, s.fixed_in_version, s.arch_operation, s.version_kind,
     coalesce(s.vulnerable_range::versionrange, versionrange('{}', '{}', '()'))
   FROM stage_vuln s
-  JOIN stage_plan p ON p.name = s.updater AND p.changed
+  JOIN stage_ids i ON i.hash = s.hash AND i.updater = s.updater AND i.id IS NULL
   ORDER BY s.hash, s.updater
-  ON CONFLICT (hash_kind, hash) DO NOTHING
-  RETURNING updater
+  -- No conflict target: works whether or not the fast path set the unique constraint aside.
+  ON CONFLICT DO NOTHING
+  RETURNING id, hash, updater
 )
-INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM ins GROUP BY updater;
+INSERT INTO stage_new SELECT id, hash, updater FROM ins;
+INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM stage_new GROUP BY updater;

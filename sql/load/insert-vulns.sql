@@ -12,9 +12,11 @@ WITH ins AS (
     s.dist_pretty_name, s.repo_name, s.repo_key, s.repo_uri, s.fixed_in_version, s.arch_operation, s.version_kind,
     coalesce(s.vulnerable_range::versionrange, versionrange('{}', '{}', '()')), s.not_vulnerable
   FROM stage_vuln s
-  JOIN stage_plan p ON p.name = s.updater AND p.changed
+  JOIN stage_ids i ON i.hash = s.hash AND i.updater = s.updater AND i.id IS NULL
   ORDER BY s.hash, s.updater
-  ON CONFLICT (hash_kind, hash) DO NOTHING
-  RETURNING updater
+  -- No conflict target: works whether or not the fast path set the unique constraint aside.
+  ON CONFLICT DO NOTHING
+  RETURNING id, hash, updater
 )
-INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM ins GROUP BY updater;
+INSERT INTO stage_new SELECT id, hash, updater FROM ins;
+INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM stage_new GROUP BY updater;

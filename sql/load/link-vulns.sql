@@ -1,11 +1,11 @@
 -- Every staged vulnerability of a changed updater, new or pre-existing, joins its new
--- update operation.
+-- update operation (a new update operation has no links yet, so nothing can conflict).
 WITH l AS (
   INSERT INTO uo_vuln (uo, vuln)
-  SELECT p.uo, v.id
-  FROM stage_vuln s
-  JOIN stage_plan p ON p.name = s.updater AND p.changed
-  JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = s.hash
+  SELECT p.uo, coalesce(i.id, n.id)
+  FROM stage_ids i
+  JOIN stage_plan p ON p.name = i.updater
+  LEFT JOIN stage_new n ON i.id IS NULL AND n.hash = i.hash
   ON CONFLICT DO NOTHING
   RETURNING uo
 )

@@ -59,6 +59,14 @@ function section(title: string): string {
   return `\n-- ${'='.repeat(76)}\n-- ${title}\n-- ${'='.repeat(76)}\n`;
 }
 
+/** Position of a step in the full (newest-schema) order, legacy-only steps placed where they run. */
+function order(name: string): number {
+  const legacy = mergeSteps({ hasAliases: false, hasNotVulnerable: false });
+  const all = mergeSteps({ hasAliases: true, hasNotVulnerable: true });
+  const i = all.indexOf(name);
+  return i >= 0 ? i : legacy.indexOf(name) - 0.5;
+}
+
 export function renderLoadScript(manifest: Manifest): string {
   const out: string[] = [];
   const add = (...parts: string[]) => out.push(...parts);
@@ -105,10 +113,14 @@ export function renderLoadScript(manifest: Manifest): string {
     add(psqlCopy(step));
     if (step.mapping) add(`\\set mapping_name ${sqlString(step.mapping)}`, loadSql('name-mapping'));
   }
-  add('\\if :has_not_vulnerable', loadSql('insert-vulns'), '\\else', loadSql('insert-vulns-legacy'), '\\endif');
-  const [withAliases, without] = [mergeSteps({ hasAliases: true, hasNotVulnerable: true }), mergeSteps({ hasAliases: false, hasNotVulnerable: true })];
-  for (const name of withAliases.slice(1)) {
-    if (!without.includes(name)) add('\\if :has_aliases', loadSql(name), '\\endif');
+  // Steps that depend on the schema's features become \\if blocks on the variables \\gset above.
+  const all = mergeSteps({ hasAliases: true, hasNotVulnerable: true });
+  const legacy = mergeSteps({ hasAliases: false, hasNotVulnerable: false });
+  for (const name of [...new Set([...legacy, ...all])].sort((a, b) => order(a) - order(b))) {
+    if (name === 'insert-vulns') add('\\if :has_not_vulnerable', loadSql('insert-vulns'), '\\else', loadSql('insert-vulns-legacy'), '\\endif');
+    else if (name === 'insert-vulns-legacy') continue;
+    else if (name === 'drop-not-vulnerable') add('\\if :has_not_vulnerable', '\\else', loadSql(name), '\\endif');
+    else if (name === 'link-aliases') add('\\if :has_aliases', loadSql(name), '\\endif');
     else add(loadSql(name));
   }
   add(loadSql('record-load'), 'COMMIT;', '\\endif');

@@ -47,8 +47,13 @@ export function dataCopies(manifest: Manifest): CopyStep[] {
 /** Statement files of the transaction after the COPY steps (plan-updaters runs before them). */
 export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean }): string[] {
   return [
+    'prepare-merge',
+    ...(features.hasNotVulnerable ? [] : ['drop-not-vulnerable']),
+    'fast-path-begin',
+    'resolve-vulns',
     features.hasNotVulnerable ? 'insert-vulns' : 'insert-vulns-legacy',
     'link-vulns',
+    'fast-path-end',
     ...(features.hasAliases ? ['link-aliases'] : []),
     'link-enrichments',
     'replace-mappings',

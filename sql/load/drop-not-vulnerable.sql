@@ -1,0 +1,5 @@
+-- Schema < 18 has no vuln.not_vulnerable: "not vulnerable" records are left out, because an
+-- older Clair would read them as vulnerabilities. The summary reports how many.
+INSERT INTO stage_count
+SELECT s.updater, 'left_out', count(*) FROM stage_vuln s WHERE s.not_vulnerable GROUP BY s.updater;
+DELETE FROM stage_vuln WHERE not_vulnerable;
