@@ -58,10 +58,10 @@ export function notVulnerable(base: Vulnerability): Vulnerability {
 export interface UpdaterInput {
   name: string;
   kind?: 'vulnerability' | 'enrichment';
-  records: (Vulnerability | EnrichmentRecord)[];
+  records: (Vulnerability | EnrichmentRecord)[] | AsyncIterable<Vulnerability | EnrichmentRecord>;
 }
 
-async function* from<T>(items: T[]): AsyncGenerator<T> {
+async function* from<T>(items: T[] | AsyncIterable<T>): AsyncGenerator<T> {
   yield* items;
 }
 
@@ -71,9 +71,9 @@ export async function makeBundle(updaters: UpdaterInput[], created: string, dir?
   async function* outputs(): AsyncGenerator<SourcedOutput> {
     for (const u of updaters) {
       if (u.kind === 'enrichment') {
-        yield { type: 'enrichment', updater: u.name, records: from(u.records as EnrichmentRecord[]), source: 'test' };
+        yield { type: 'enrichment', updater: u.name, records: from(u.records as EnrichmentRecord[] | AsyncIterable<EnrichmentRecord>), source: 'test' };
       } else {
-        yield { type: 'vulnerability', updater: u.name, records: from(u.records as Vulnerability[]), source: 'test' };
+        yield { type: 'vulnerability', updater: u.name, records: from(u.records as Vulnerability[] | AsyncIterable<Vulnerability>), source: 'test' };
       }
     }
   }
