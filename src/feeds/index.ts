@@ -1,11 +1,15 @@
 import { rhelMappings } from './rhel-mappings/index.js';
 import { rhelVex } from './rhel-vex/index.js';
+import { osv } from './osv/index.js';
+import { ubuntu } from './ubuntu/index.js';
 import type { Feed } from './types.js';
 
 /** Every feed, one line each. */
 export const feeds: readonly Feed[] = [
   rhelVex,
   rhelMappings,
+  ubuntu,
+  osv,
 ];
 
 export function feedById(id: string): Feed | undefined {
