@@ -36,25 +36,56 @@ export type Compression = 'zstd' | 'gzip' | 'bzip2' | 'none';
 
 export const DEFAULT_MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024 * 1024;
-/** zstd input is pushed in slices this big … */
-const ZSTD_SLICE = 16 * 1024;
-/** … and one slice may not expand beyond this (a ratio of 4096; JSON stays far below). */
-const ZSTD_MAX_SLICE_OUTPUT = 64 * 1024 * 1024;
+/**
+ * fzstd decodes a pushed chunk in one synchronous call, so zstd input is pushed in slices
+ * this big and one slice may not expand beyond ZSTD_MAX_SLICE_OUTPUT: a ratio of 32768,
+ * which only an all-RLE stream reaches (4-byte RLE blocks of 128 KiB); compressed blocks
+ * top out near 13000:1. This bounds the memory held between two writes to the tar parser.
+ */
+const ZSTD_SLICE = 4 * 1024;
+const ZSTD_MAX_SLICE_OUTPUT = 128 * 1024 * 1024;
+
+/**
+ * Largest zstd window accepted. fzstd 0.1.1 decodes frames with a 128 MiB (wlog 27) or larger
+ * window into wrong bytes without an error (checked against the zstd CLI), and its streaming
+ * cost grows with the window, so larger windows are refused rather than misread.
+ */
+export const MAX_ZSTD_WINDOW = 64 * 1024 * 1024;
 
 /** Compression by magic bytes, as claircore's zreader detects it. */
 export async function detectCompression(file: string): Promise<Compression> {
+  return (await inspect(file)).compression;
+}
+
+async function inspect(file: string): Promise<{ compression: Compression; window?: number }> {
   const fh = await open(file, 'r');
   try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(4), 0, 4, 0);
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(18), 0, 18, 0);
     const b = buffer.subarray(0, bytesRead);
-    if (b.length === 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-    if (b.length === 4 && (b.readUInt32LE(0) & 0xfffffff0) === 0x184d2a50) return 'zstd'; // skippable frame
-    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
-    if (b.length >= 3 && b.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
-    return 'none';
+    if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return { compression: 'zstd', window: zstdWindow(b) };
+    if (b.length >= 4 && (b.readUInt32LE(0) & 0xfffffff0) === 0x184d2a50) return { compression: 'zstd' }; // skippable frame first
+    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return { compression: 'gzip' };
+    if (b.length >= 3 && b.toString('latin1', 0, 3) === 'BZh') return { compression: 'bzip2' };
+    return { compression: 'none' };
   } finally {
     await fh.close();
   }
+}
+
+/** Window size of a zstd frame header (RFC 8878 §3.1.1.1), or undefined when cut short. */
+function zstdWindow(b: Buffer): number | undefined {
+  if (b.length < 6) return undefined;
+  const fhd = b[4];
+  if (((fhd >> 5) & 1) === 0) {
+    const base = 2 ** (10 + (b[5] >> 3));
+    return base + (base / 8) * (b[5] & 7);
+  }
+  const at = 5 + [0, 1, 2, 4][fhd & 3];
+  const len = [1, 2, 4, 8][fhd >> 6];
+  if (b.length < at + len) return undefined;
+  let size = 0;
+  for (let i = len - 1; i >= 0; i--) size = size * 256 + b[at + i];
+  return len === 2 ? size + 256 : size;
 }
 
 /** Shared between the pump and the reader: error place and the uncompressed byte budget. */
@@ -87,10 +118,13 @@ class ArchiveState {
 export async function* readArchive(file: string, opts: ArchiveOptions = {}): AsyncGenerator<ArchiveEntry> {
   const st = new ArchiveState(opts.displayName ?? file, opts.feed, opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES);
   const maxEntry = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
-  const compression = await detectCompression(file).catch((err) => {
+  const { compression, window } = await inspect(file).catch((err) => {
     throw st.error(`cannot read archive: ${(err as Error).message}`, err);
   });
   if (compression === 'bzip2') throw st.error('bzip2-compressed archives are not supported');
+  if (window !== undefined && window > MAX_ZSTD_WINDOW) {
+    throw st.error(`zstd window of ${window} bytes is above the ${MAX_ZSTD_WINDOW} bytes the bundled decoder reads correctly`);
+  }
   const extract = tar.extract();
   const pump = pumpArchive(file, compression, extract, st).catch((err) => extract.destroy(err));
   try {

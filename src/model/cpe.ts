@@ -40,43 +40,43 @@ const UNSET: CpeValue = Object.freeze({ kind: 'unset', v: '' });
 const ANY: CpeValue = Object.freeze({ kind: 'any', v: '' });
 const NA: CpeValue = Object.freeze({ kind: 'na', v: '' });
 
-/** Unbinds either form, chosen by prefix (cpe.Unbind). */
+/** Unbinds either form, chosen by prefix (cpe.Unbind). The result is frozen and cached. */
 export function unbindCpe(s: string): Wfn {
-  if (s.startsWith(URI_PREFIX)) return unbindUri(s);
-  if (s.startsWith(FS_PREFIX)) return unbindFs(s);
-  throw new CpeError(`cpe: string does not appear to be a bound WFN: ${JSON.stringify(s)}`);
+  const hit = cache.get(s);
+  if (hit) return hit;
+  let w: Wfn;
+  if (s.startsWith(URI_PREFIX)) w = unbindUri(s);
+  else if (s.startsWith(FS_PREFIX)) w = unbindFs(s);
+  else throw new CpeError(`cpe: string does not appear to be a bound WFN: ${JSON.stringify(s)}`);
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(s, Object.freeze({ attr: Object.freeze([...w.attr]) }));
+  return cache.get(s)!;
 }
+
+/** Feeds repeat a few thousand CPEs across hundreds of thousands of entries. */
+const CACHE_MAX = 10_000;
+const cache = new Map<string, Wfn>();
 
 // ---- URI (2.2) form -------------------------------------------------------------------
 
 const URI_DISALLOWED = new Set('!"#$&\'()*+,/:;<=>?@[\\]^`{|}');
 
-/** Go strings.NewReplacer table of unbind.go `valueURI`; first listed match wins. */
-const URI_REPLACEMENTS: ReadonlyArray<readonly [string, string]> = [
-  ['.', '\\.'], ['-', '\\-'], ['~', '\\~'],
-  ['%01', '?'], ['%02', '*'],
-  ['%21', '\\!'], ['%22', '\\"'], ['%23', '\\#'], ['%24', '\\$'], ['%25', '\\%'], ['%26', '\\&'],
-  ['%27', "\\'"], ['%28', '\\('], ['%29', '\\)'], ['%2a', '\\*'], ['%2b', '\\+'], ['%2c', '\\,'],
-  ['%2f', '\\/'], ['%3a', '\\:'], ['%3b', '\\;'], ['%3c', '\\<'], ['%3d', '\\='], ['%3e', '\\>'],
-  ['%3f', '\\?'], ['%40', '\\@'], ['%5b', '\\['], ['%5c', '\\\\'], ['%5d', '\\]'], ['%5e', '\\^'],
-  ['%60', '\\`'], ['%7b', '\\{'], ['%7c', '\\|'], ['%7d', '\\}'], ['%7e', '\\~'],
-];
+/**
+ * Go strings.NewReplacer table of unbind.go `valueURI`: `.` `-` `~` get escaped, `%01`/`%02`
+ * become `?`/`*`, and percent-encoded punctuation becomes its backslash escape. No key is a
+ * prefix of another, so one left-to-right regex scan is the same replacement.
+ */
+const URI_REPLACEMENTS: Readonly<Record<string, string>> = {
+  '.': '\\.', '-': '\\-', '~': '\\~', '%01': '?', '%02': '*',
+  '%21': '\\!', '%22': '\\"', '%23': '\\#', '%24': '\\$', '%25': '\\%', '%26': '\\&', '%27': "\\'",
+  '%28': '\\(', '%29': '\\)', '%2a': '\\*', '%2b': '\\+', '%2c': '\\,', '%2f': '\\/', '%3a': '\\:',
+  '%3b': '\\;', '%3c': '\\<', '%3d': '\\=', '%3e': '\\>', '%3f': '\\?', '%40': '\\@', '%5b': '\\[',
+  '%5c': '\\\\', '%5d': '\\]', '%5e': '\\^', '%60': '\\`', '%7b': '\\{', '%7c': '\\|', '%7d': '\\}', '%7e': '\\~',
+};
+const URI_PATTERN = /[.~-]|%(?:0[12]|2[1-9abcf]|3[a-f]|40|5[b-e]|60|7[b-e])/g;
 
 function replaceUri(s: string): string {
-  let out = '';
-  let i = 0;
-  outer: while (i < s.length) {
-    for (const [from, to] of URI_REPLACEMENTS) {
-      if (s.startsWith(from, i)) {
-        out += to;
-        i += from.length;
-        continue outer;
-      }
-    }
-    out += s[i];
-    i++;
-  }
-  return out;
+  return s.replace(URI_PATTERN, (m) => URI_REPLACEMENTS[m]);
 }
 
 function unbindUriValue(s: string, attr: string): CpeValue {

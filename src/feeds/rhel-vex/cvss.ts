@@ -38,7 +38,20 @@ export function validCvssV2(vector: string): boolean {
   return V2.test(vector);
 }
 
+const v3Seen = new Map<string, boolean>();
+
+/** Memoized: a feed repeats a few hundred vectors across all its documents. */
 export function validCvssV3(vector: string): boolean {
+  let ok = v3Seen.get(vector);
+  if (ok === undefined) {
+    if (v3Seen.size >= 10_000) v3Seen.clear();
+    ok = parseV3(vector);
+    v3Seen.set(vector, ok);
+  }
+  return ok;
+}
+
+function parseV3(vector: string): boolean {
   const m = /^CVSS:3\.[01]((?:\/[A-Z]+:[A-Z])+)$/.exec(vector);
   if (!m) return false;
   const seen = new Set<string>();

@@ -100,6 +100,10 @@ describe('feeds/archive', () => {
     await rejects(path.join(FIXTURES, 'bomb.tar.zst'), {}, /decompression bomb|exceeds the limit/);
   });
 
+  it('refuses zstd windows the decoder would misread (128 MiB)', async () => {
+    await rejects(path.join(FIXTURES, 'window-128m.tar.zst'), {}, /zstd window of 134217728 bytes/);
+  });
+
   it('rejects an entry over the entry limit, naming it', async () => {
     const err = await rejects(ARCHIVE, { maxEntryBytes: 1_000_000 }, /exceeds the limit of 1000000 bytes/);
     expect(err.place.record).toBe('entry 2023/cve-2023-2454.json');
