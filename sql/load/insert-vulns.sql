@@ -6,15 +6,17 @@ WITH ins AS (
     dist_id, dist_name, dist_version, dist_version_code_name, dist_version_id, dist_arch, dist_cpe,
     dist_pretty_name, repo_name, repo_key, repo_uri, fixed_in_version, arch_operation, version_kind,
     vulnerable_range, not_vulnerable)
-  SELECT DISTINCT ON (s.hash) 'md5', s.hash, s.updater, s.name, s.description, s.issued, s.links, s.severity,
+  SELECT 'md5', s.hash, s.updater, s.name, s.description, s.issued, s.links, s.severity,
     s.normalized_severity, s.package_name, s.package_version, s.package_module, s.package_arch, s.package_kind,
     s.dist_id, s.dist_name, s.dist_version, s.dist_version_code_name, s.dist_version_id, s.dist_arch, s.dist_cpe,
     s.dist_pretty_name, s.repo_name, s.repo_key, s.repo_uri, s.fixed_in_version, s.arch_operation, s.version_kind,
     coalesce(s.vulnerable_range::versionrange, versionrange('{}', '{}', '()')), s.not_vulnerable
   FROM stage_vuln s
-  JOIN stage_ids i ON i.hash = s.hash AND i.updater = s.updater AND i.id IS NULL
-  ORDER BY s.hash, s.updater
-  -- No conflict target: works whether or not the fast path set the unique constraint aside.
+  JOIN stage_plan p ON p.name = s.updater AND p.changed
+  WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.hash_kind = 'md5' AND v.hash = s.hash)
+    AND NOT EXISTS (SELECT 1 FROM stage_later l WHERE l.hash = s.hash AND l.updater = s.updater)
+  -- No conflict target: valid whether or not the fast path set the unique constraint aside. A
+  -- row skipped here (a concurrent writer) goes unlinked, which link-vulns.sql detects.
   ON CONFLICT DO NOTHING
   RETURNING id, hash, updater
 )

@@ -1,7 +1,23 @@
--- The vuln id of every staged row of a changed updater that already exists (NULL: new).
-CREATE TEMP TABLE stage_ids ON COMMIT DROP AS
+-- Staged rows of changed updaters whose content already has a vuln row, with its id (in a
+-- refresh: most rows; in an initial load: none).
+CREATE TEMP TABLE stage_existing ON COMMIT DROP AS
 SELECT s.hash, s.updater, v.id
 FROM stage_vuln s
 JOIN stage_plan p ON p.name = s.updater AND p.changed
-LEFT JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = s.hash;
+JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = s.hash;
+
+-- Content staged by more than one updater is inserted once, by the first updater by name;
+-- these are the others' rows (they link to the row the first one inserts).
+CREATE TEMP TABLE stage_later ON COMMIT DROP AS
+SELECT s.hash, s.updater
+FROM stage_vuln s
+JOIN stage_plan p ON p.name = s.updater AND p.changed
+JOIN (
+  SELECT s2.hash, min(s2.updater) AS first
+  FROM stage_vuln s2 JOIN stage_plan p2 ON p2.name = s2.updater AND p2.changed
+  GROUP BY s2.hash HAVING count(*) > 1
+) d ON d.hash = s.hash AND s.updater <> d.first;
+
 CREATE TEMP TABLE stage_new (id bigint NOT NULL, hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
+ANALYZE stage_existing;
+ANALYZE stage_later;
