@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/quay/claircore/libvuln/driver"
 	"github.com/quay/claircore/rhel/vex"
+	"github.com/quay/claircore/ubuntu"
+	"github.com/quay/claircore/updater/osv"
 )
 
 // feed describes one claircore updater set (Clair's updaters.sets name) and
@@ -32,6 +35,15 @@ var feeds = map[string]feed{
 	// UpdaterConfig{url}; set name == updater name == "rhel-vex", so one
 	// block configures both (as in Clair).
 	"rhel-vex": {static(func() driver.UpdaterSetFactory { return new(vex.Factory) }), urlBlock("rhel-vex", "/rhel-vex/csaf/v2/vex/")},
+	// ubuntu: FactoryConfig{url (Launchpad API), name, force} and UpdaterConfig{url, use_bzip2}.
+	// The factory HEADs https://security-metadata.canonical.com/oval/... for every active
+	// series (not configurable, so refused here) and needs <url>ubuntu/series, which the
+	// fixture mirror lacks: runs need a series list with no active entry plus
+	// --config ubuntu='{"url":"{{mirror}}/<dir>/","force":[{"name":"bionic","version":"18.04"}]}'.
+	"ubuntu": {factoryOf(ubuntu.NewFactory), ubuntuBlocks},
+	// osv: FactoryConfig{url, allowlist}, UpdaterConfig{url}. The factory reads
+	// /ecosystems.txt at the server root (it replaces the URL path), the dumps under url.
+	"osv": {static(func() driver.UpdaterSetFactory { return new(osv.Factory) }), urlBlock("osv", "/osv/")},
 }
 
 // static adapts a constructor that cannot fail.
@@ -63,6 +75,18 @@ func urlBlock(name, rel string) func(base, n string) any {
 		}
 		return map[string]any{"url": base + rel}
 	}
+}
+
+// ubuntuBlocks points the Launchpad API at /ubuntu-launchpad/ and each (forced) updater at
+// its plain OVAL file under /ubuntu-oval/oval/.
+func ubuntuBlocks(base, n string) any {
+	if n == "ubuntu" {
+		return map[string]any{"url": base + "/ubuntu-launchpad/"}
+	}
+	if r, ok := strings.CutPrefix(n, "ubuntu/updater/"); ok {
+		return map[string]any{"url": base + "/ubuntu-oval/oval/com.ubuntu." + r + ".cve.oval.xml", "use_bzip2": false}
+	}
+	return nil
 }
 
 var _ = factoryOf[*vex.Factory] // keep the helpers compiled even when unused

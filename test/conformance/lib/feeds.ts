@@ -1,6 +1,11 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { feeds } from '../../../src/feeds/index.js';
 import type { Feed } from '../../../src/feeds/types.js';
 import { TARGETS } from '../../../src/version.js';
+
+/** The fixture mirror conformance serves (as test/conformance/global-setup.ts resolves it). */
+const CONFORMANCE_MIRROR = path.resolve(import.meta.dirname, '../../..', process.env.CONFORMANCE_MIRROR ?? '../shared/fixtures/feeds');
 
 /**
  * How each clair-bundle feed maps onto the oracle and the fixture mirror: the claircore updater
@@ -9,6 +14,11 @@ import { TARGETS } from '../../../src/version.js';
  */
 export const ORACLE_FEEDS: Readonly<Record<string, { oracleSet: string; parts: Readonly<Record<string, string>> }>> = {
   'rhel-vex': { oracleSet: 'rhel-vex', parts: { 'rhel-vex': '/rhel-vex/csaf/v2/vex/' } },
+  // osv: claircore's factory GETs /ecosystems.txt at the server root (it replaces the URL's path), so
+  // osv is compared only with a mirror holding that file; the shared fixtures have osv/ecosystems.txt only.
+  ...(existsSync(path.join(CONFORMANCE_MIRROR, 'ecosystems.txt')) ? { osv: { oracleSet: 'osv', parts: { osv: '/osv/' } } } : {}),
+  // ubuntu: not compared. claircore's factory needs <launchpad>/ubuntu/series (not in the fixtures) and HEADs
+  // security-metadata.canonical.com for every active series (not configurable); see test/oracle/feeds.go.
 };
 
 /**
