@@ -29,9 +29,9 @@ export async function* parseRhelVex(ctx: ParseContext): AsyncGenerator<FeedOutpu
 }
 
 export function convertOptions(options: Readonly<Record<string, string>>): ConvertOptions {
-  const target = options[RULES_OPTION] ?? DEFAULT_TARGET;
+  const target = options[RULES_OPTION] ?? options.target ?? DEFAULT_TARGET;
   if (!isRulesTarget(target)) {
-    throw new ConfigError(`${RULES_OPTION}: unknown claircore target ${JSON.stringify(target)}`, {
+    throw new ConfigError(`rhel-vex: no rules for claircore target ${JSON.stringify(target)}`, {
       hint: `one of ${Object.keys(RULES).join(', ')}`,
     });
   }

@@ -1,7 +1,8 @@
 /**
- * Every claircore-version-dependent VEX rule, in one table (spec clair-updaters.md §4.14).
- * A target is the claircore release whose rows we reproduce. Adding v1.5.52 or v1.5.48 means
- * adding a row here (and, for a rule value not implemented yet, its branch in csaf.ts).
+ * Every claircore-version-dependent VEX rule, in one table (spec clair-updaters.md §4.14),
+ * keyed like `build --target` (src/version.ts TARGETS). Adding v1.5.52 or v1.5.48 means adding
+ * a row here, listing it in `rhelVex.targets`, and, for a rule value not implemented yet, its
+ * branch in csaf.ts / status.ts.
  */
 export interface VexRules {
   /** Emit `known_not_affected` (Invert) records. */
@@ -18,15 +19,15 @@ export interface VexRules {
 
 export const RULES = {
   /** claircore v1.5.53 and v1.5.54. */
-  'v1.5.54': {
+  'claircore-v1.5.54': {
     knownNotAffected: true,
     aliases: true,
     kernel: 'drop-all',
     dropSourceArch: false,
     missingSelfLink: 'none',
   },
-  /** claircore HEAD 0f12d7bc (2026-08-21), without the optional CEL rewrite. */
-  head: {
+  /** claircore HEAD 0f12d7bc (2026-08-21), without the optional CEL rewrite; only by RULES_OPTION. */
+  'claircore-head': {
     knownNotAffected: true,
     aliases: true,
     kernel: 'allowlist',
@@ -37,9 +38,12 @@ export const RULES = {
 
 export type RulesTarget = keyof typeof RULES;
 
-export const DEFAULT_TARGET: RulesTarget = 'v1.5.54';
+export const DEFAULT_TARGET: RulesTarget = 'claircore-v1.5.54';
 
-/** Feed option (`--option rhel-vex-rules=head`) selecting the target. */
+/** Build targets (`options.target`) the feed declares; `claircore-head` is reachable only by RULES_OPTION. */
+export const BUILD_TARGETS: readonly string[] = ['claircore-v1.5.54'];
+
+/** Feed option overriding `options.target` for this feed (e.g. `rhel-vex-rules=claircore-head`). */
 export const RULES_OPTION = 'rhel-vex-rules';
 
 /** Feed option (`true`) mirroring claircore HEAD's `ignore_kernel_packages`. */

@@ -11,8 +11,8 @@ import { DEFAULT_FEEDS_DIR, parseTxtar } from '../../../helpers/feed-server.js';
 
 const CLAIRCORE = path.resolve(DEFAULT_FEEDS_DIR, '../claircore-testdata/rhel-vex');
 const FIXTURES = path.resolve(import.meta.dirname, '../../../fixtures/rhel-vex');
-const v1554: ConvertOptions = { rules: RULES['v1.5.54'] };
-const head: ConvertOptions = { rules: RULES.head };
+const v1554: ConvertOptions = { rules: RULES['claircore-v1.5.54'] };
+const head: ConvertOptions = { rules: RULES['claircore-head'] };
 
 const doc = (name: string) => readFileSync(path.join(CLAIRCORE, name));
 const records = (name: string, opts = v1554) => documentRecords(doc(name), name, opts);

@@ -17,7 +17,7 @@ const VEX_DIR = path.join(DEFAULT_FEEDS_DIR, 'rhel-vex/csaf/v2/vex');
 
 const hashes = (rs: Vulnerability[]) => new Set(rs.map(vulnHash));
 const names = (rs: Vulnerability[]) => new Set(rs.map((r) => r.name));
-const opts = { rules: RULES['v1.5.54'] };
+const opts = { rules: RULES['claircore-v1.5.54'] };
 const looseRecords = async (rel: string) => documentRecords(await readFile(path.join(VEX_DIR, rel)), rel, opts);
 async function archiveDocs(): Promise<{ name: string; records: Vulnerability[] }[]> {
   const out = [];
