@@ -4,6 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildBundle, fetchFeeds } from '../build.js';
 import { verifyBundle } from '../bundle/verify.js';
+import { signBundle, verifySignature } from '../bundle/signature.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, describePlace, exitCodeOf, UsageError } from '../errors.js';
@@ -98,9 +99,20 @@ program.command('build')
 program.command('verify')
   .description('check a bundle: manifest, checksums, CSV headers and row counts (exit 3 on any mismatch)')
   .argument('<bundle>', 'bundle directory')
-  .action(async (bundle: string) => {
+  .option('--public-key <pem>', 'also require manifest.json.sig to verify with this public key')
+  .action(async (bundle: string, o) => {
     const r = await verifyBundle(bundle);
+    if (o.publicKey) await verifySignature(bundle, o.publicKey);
     out(`ok: ${bundle} (${r.files} files, ${r.rows} rows, digest ${r.manifest.digest})`);
+  });
+
+program.command('sign')
+  .description('write manifest.json.sig: a detached signature of the manifest (cosign sign-blob format)')
+  .argument('<bundle>', 'bundle directory')
+  .requiredOption('--key <pem>', 'private key (PEM: ECDSA P-256, RSA or Ed25519)')
+  .action(async (bundle: string, o) => {
+    await verifyBundle(bundle);
+    out(`signed: ${await signBundle(bundle, o.key)}`);
   });
 
 program.command('sql')
@@ -119,12 +131,23 @@ dbOptions(program.command('load'))
   .option('--no-wait', 'exit 6 at once if another load holds the lock')
   .option('--lock-timeout <duration>', 'how long to wait for the load lock and Clair updater locks', duration, 600_000)
   .option('--json', 'print the summary as JSON')
+  .option('--public-key <pem>', 'require manifest.json.sig to verify with this public key (cosign/openssl compatible)')
+  .option('--require-signature', 'refuse an unsigned bundle (needs --public-key or CLAIR_BUNDLE_PUBLIC_KEY)')
   .addHelpText('after', `\nDatabase: --db, else --clair-config, else CLAIR_CONF, else CLAIR_BUNDLE_DB, else PG* variables.${EXIT_CODES}`)
   .action(async (bundle: string, o, cmd: Command) => {
+    const publicKey = o.publicKey ?? process.env.CLAIR_BUNDLE_PUBLIC_KEY;
+    if (o.requireSignature && !publicKey) throw new UsageError('--require-signature needs --public-key (or CLAIR_BUNDLE_PUBLIC_KEY)');
     const conn = await connection(cmd);
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
     const summary = await loadBundle({
       bundle, connection: conn.config, target: conn.description, dryRun: o.dryRun, allowOlder: o.allowOlder,
-      noWait: o.wait === false, lockTimeoutMs: o.lockTimeout, log: loggerFor(cmd),
+      noWait: o.wait === false, lockTimeoutMs: o.lockTimeout, publicKey, signal: stop.signal, log: loggerFor(cmd),
+    }).finally(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     });
     out(o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     writeTerminationMessage(oneLineSummary(summary));

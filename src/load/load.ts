@@ -2,6 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
 import { verifyBundle } from '../bundle/verify.js';
+import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { AppError, LoadFailedError, RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -19,6 +20,10 @@ export interface LoadOptions {
   noWait?: boolean;
   /** Milliseconds to wait for the global lock and Clair's updater locks. */
   lockTimeoutMs?: number;
+  /** Refuse the bundle unless manifest.json.sig verifies with this public key (PEM). */
+  publicKey?: string;
+  /** Aborting cancels the running statement and rolls the load back (SIGTERM). */
+  signal?: AbortSignal;
   log: Logger;
 }
 
@@ -101,10 +106,19 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
   const log = opts.log;
   const { manifest } = await verifyBundle(opts.bundle);
+  if (opts.publicKey) {
+    await verifySignature(opts.bundle, opts.publicKey);
+    log.info('signature verified', { key: path.basename(opts.publicKey) });
+  }
   log.info('bundle verified', { digest: manifest.digest.slice(0, 12), updaters: manifest.updaters.length, created: manifest.created });
   const client = await connect(opts);
   const seconds = () => (Date.now() - started) / 1000;
   let inTransaction = false;
+  const onAbort = () => {
+    log.warn('stopping: cancelling the load and rolling back');
+    void cancel(opts.connection, client);
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let features: Features;
     try {
@@ -152,6 +166,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const rows = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')));
       if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
       log.info('copied', { file: step.file, rows, ms: Date.now() - t });
+      stopIfAborted(opts.signal);
     }
     if (opts.dryRun) {
       const plan = await runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run');
@@ -169,6 +184,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const t = Date.now();
       await runSql(client, name);
       log.info('merged', { step: name, ms: Date.now() - t });
+      stopIfAborted(opts.signal);
     }
     const [history] = await runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load');
     await client.query('COMMIT');
@@ -181,18 +197,56 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   } catch (err) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
     const failure = err instanceof AppError ? err : new LoadFailedError(
-      `load failed and was rolled back: ${(err as Error).message}`, { cause: err });
-    if (failure instanceof LoadFailedError) await recordFailure(client, manifest, failure.message).catch(() => undefined);
+      opts.signal?.aborted ? 'load stopped by a signal and rolled back' : `load failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    if (failure instanceof LoadFailedError) await recordFailure(opts, client, manifest, failure.message, new Date(started));
     throw failure;
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     await client.end().catch(() => undefined);
   }
 }
 
-async function recordFailure(client: pg.Client, manifest: Manifest, error: string): Promise<void> {
-  await runSql(client, 'record-failure', {
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LoadFailedError('load stopped by a signal and rolled back');
+}
+
+/** pg_cancel_backend from a second connection: the running statement fails, then we roll back. */
+async function cancel(config: pg.ClientConfig, client: pg.Client): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  if (!pid) return;
+  const other = new pg.Client(config);
+  other.on('error', () => undefined);
+  try {
+    await other.connect();
+    await other.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    /* the server will notice the closed connection instead */
+  } finally {
+    await other.end().catch(() => undefined);
+  }
+}
+
+/** The `failed` history row, outside the rolled-back transaction; on a new connection if the old one is gone. */
+async function recordFailure(opts: LoadOptions, client: pg.Client, manifest: Manifest, error: string, startedAt: Date): Promise<void> {
+  const values = {
     digest: manifest.digest, created: manifest.created, target: manifest.target ?? '',
-    tool_version: manifest.tool.version, started_at: new Date(), error,
-  });
+    tool_version: manifest.tool.version, started_at: startedAt, error,
+  };
+  try {
+    await runSql(client, 'record-failure', values);
+    return;
+  } catch {
+    /* connection lost: try a new one */
+  }
+  const fresh = new pg.Client({ ...opts.connection, connectionTimeoutMillis: 5000 });
+  fresh.on('error', () => undefined);
+  try {
+    await fresh.connect();
+    await runSql(fresh, 'record-failure', values);
+  } catch {
+    opts.log.warn('could not record the failure in clair_bundle.load_history (database unreachable)');
+  } finally {
+    await fresh.end().catch(() => undefined);
+  }
 }
 

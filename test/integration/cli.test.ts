@@ -173,3 +173,64 @@ describe('check-config (CLI)', () => {
     expect(good.status, good.stderr).toBe(0);
   });
 });
+
+describe('signals and signatures', () => {
+  it('SIGTERM during the merge rolls back, exits 5 and records the failure', async () => {
+    const url = await createClairDb(20);
+    const small = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    expect(runCli(['load', small.dir, '--db', url]).status).toBe(0);
+    const before = await dumpClairTables(url);
+    const big = await makeBundle([{ name: 'debian/updater', records: variations(EXAMPLE_A, 150_000, 't') }], '2026-01-02T00:00:00Z');
+    const { child, done } = runCliAsync(['load', big.dir, '--db', url]);
+    const admin = new pg.Client(adminUrl());
+    await admin.connect();
+    try {
+      const db = new URL(url).pathname.slice(1);
+      for (let i = 0; i < 4000; i++) {
+        const rows = (await admin.query("SELECT query FROM pg_stat_activity WHERE datname = $1 AND application_name = 'clair-bundle' AND state = 'active'", [db])).rows;
+        if (rows.some((r) => /INSERT INTO (vuln|uo_vuln)|resolve|stage_existing/.test(r.query))) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      await admin.end();
+    }
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.status).toBe(5);
+    expect(r.stderr).toMatch(/stopped by a signal and rolled back/);
+    expect(await dumpClairTables(url)).toBe(before);
+    const [last] = await query(url, 'SELECT outcome, error FROM clair_bundle.load_history ORDER BY id DESC LIMIT 1');
+    expect(last).toEqual({ outcome: 'failed', error: 'load stopped by a signal and rolled back' });
+  });
+
+  it('load --require-signature refuses unsigned and mis-signed bundles, accepts a signed one', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const fs = await import('node:fs/promises');
+    const url = await createClairDb(20);
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const keys = (await import('node:fs')).mkdtempSync('/tmp/clair-bundle-keys-');
+    const mk = async (name: string) => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      await fs.writeFile(`${keys}/${name}.key`, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await fs.writeFile(`${keys}/${name}.pub`, publicKey.export({ type: 'spki', format: 'pem' }));
+    };
+    await mk('good');
+    await mk('other');
+    const unsigned = runCli(['load', dir, '--db', url, '--require-signature', '--public-key', `${keys}/good.pub`]);
+    expect(unsigned.status).toBe(3);
+    expect(unsigned.stderr).toMatch(/manifest\.json\.sig is missing/);
+    expect(runCli(['sign', dir, '--key', `${keys}/other.key`]).status).toBe(0);
+    const wrong = runCli(['load', dir, '--db', url, '--require-signature', '--public-key', `${keys}/good.pub`]);
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toMatch(/does not verify manifest\.json/);
+    expect(runCli(['sign', dir, '--key', `${keys}/good.key`]).status).toBe(0);
+    expect(runCli(['verify', dir, '--public-key', `${keys}/good.pub`]).status).toBe(0);
+    // openssl agrees: the signature is a plain SHA-256 ECDSA signature over manifest.json.
+    await fs.writeFile(`${keys}/sig.der`, Buffer.from((await fs.readFile(`${dir}/manifest.json.sig`, 'utf8')).trim(), 'base64'));
+    const ossl = spawnSync('openssl', ['dgst', '-sha256', '-verify', `${keys}/good.pub`, '-signature', `${keys}/sig.der`, `${dir}/manifest.json`], { encoding: 'utf8' });
+    expect(ossl.stdout.trim()).toBe('Verified OK');
+    const ok = runCli(['load', dir, '--db', url, '--require-signature', '--public-key', `${keys}/good.pub`]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(await query(url, 'SELECT count(*)::int AS n FROM vuln')).toEqual([{ n: 38 }]);
+  });
+});
