@@ -1,0 +1,355 @@
+/**
+ * `npm run bench [-- --rows N]`: loader benchmark (issue #8).
+ *
+ * 1. Generates (or reuses from .cache/bench/) a synthetic bundle of N vulnerability rows and its
+ *    1 %-changed variant (bench/generate.ts), streamed through the real bundle writer.
+ * 2. Starts a throwaway PostgreSQL (src/pg/cluster.ts) and, on a fresh database with Clair's
+ *    matcher schema (sql/clair-schema/matcher-base.sql + matcher-upgrade-20.sql), runs
+ *      a  initial load       `clair-bundle load` (the CLI, spawned)
+ *      b  reload, same bundle (must take the unchanged fast path)
+ *      c  load of the 1 %-changed bundle
+ *      d  Clair's GC (bench/gc.ts) with keep = 1, so c superseded a's update operations
+ *    then, on another fresh database, the same rows written the way claircore writes them
+ *    (bench/baseline.ts): e1 initial, e2 changed, e3 GC.
+ * 3. Prints a table and writes bench/results/<date>-<rows>.json with the machine description.
+ *
+ * Wall time includes the child process start. Memory is sampled every 50 ms (bench/measure.ts).
+ * Timing is informative only; nothing here is a pass/fail test.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Manifest } from '../bundle/manifest.js';
+import { createLogger } from '../log.js';
+import { startCluster, type Cluster } from '../pg/cluster.js';
+import { PACKAGE_ROOT } from '../version.js';
+import { cachedBundles, CHANGE_FRACTION, GENERATOR_VERSION, plan } from './generate.js';
+import type { GcResult } from './gc.js';
+import { runMeasured, type StepRun } from './measure.js';
+
+const DIST = path.join(PACKAGE_ROOT, 'dist');
+const CLI = path.join(DIST, 'cli', 'index.js');
+const BASELINE = path.join(DIST, 'bench', 'baseline.js');
+const GC = path.join(DIST, 'bench', 'gc.js');
+
+const PG_SETTINGS: Record<string, string> = { max_wal_size: '4GB', checkpoint_timeout: '15min' };
+
+interface Args {
+  rows: number;
+  seed: number;
+  changeSeed: number;
+  baseline: boolean;
+  cache: string;
+  results: string;
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true,
+    cache: path.join(PACKAGE_ROOT, '.cache', 'bench'), results: path.join(PACKAGE_ROOT, 'bench', 'results'), write: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return x;
+    };
+    switch (argv[i]) {
+      case '--rows': a.rows = Number(v().replace(/_/g, '')); break;
+      case '--seed': a.seed = Number(v()); break;
+      case '--change-seed': a.changeSeed = Number(v()); break;
+      case '--no-baseline': a.baseline = false; break;
+      case '--no-write': a.write = false; break;
+      case '--cache': a.cache = path.resolve(v()); break;
+      case '--results': a.results = path.resolve(v()); break;
+      case '-h': case '--help':
+        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--no-write] [--cache DIR] [--results DIR]\n');
+        process.exit(0);
+      // eslint-disable-next-line no-fallthrough
+      default: throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  if (!Number.isInteger(a.rows) || a.rows < 1000) throw new Error('--rows must be an integer >= 1000');
+  return a;
+}
+
+const log = createLogger({ level: 'info' });
+
+async function schemaSql(): Promise<string[]> {
+  return Promise.all(['matcher-base.sql', 'matcher-upgrade-20.sql'].map((f) => readFile(path.join(PACKAGE_ROOT, 'sql', 'clair-schema', f), 'utf8')));
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: 'clair-bundle-bench' });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function freshClairDb(cluster: Cluster, name: string): Promise<string> {
+  await withClient(cluster.url('postgres'), async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  const url = cluster.url(name);
+  await withClient(url, async (c) => {
+    for (const s of await schemaSql()) await c.query(s);
+  });
+  return url;
+}
+
+async function dropDb(cluster: Cluster, name: string): Promise<void> {
+  await withClient(cluster.url('postgres'), (c) => c.query(`DROP DATABASE IF EXISTS ${name}`));
+}
+
+/** Database size in bytes; with `checkpoint`, dirty buffers are flushed first so the next step starts clean. */
+async function dbSize(url: string, checkpoint = false): Promise<number> {
+  return withClient(url, async (c) => {
+    if (checkpoint) await c.query('CHECKPOINT');
+    return Number((await c.query<{ s: string }>('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
+  });
+}
+
+const COUNTED = ['update_operation', 'vuln', 'uo_vuln', 'enrichment', 'uo_enrich', 'alias', 'vulnerability_alias', 'vulnerability_self'] as const;
+type Counts = Record<(typeof COUNTED)[number], number>;
+
+async function counts(url: string): Promise<Counts> {
+  return withClient(url, async (c) => {
+    const out = {} as Counts;
+    for (const t of COUNTED) out[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    return out;
+  });
+}
+
+interface Step {
+  id: string;
+  label: string;
+  seconds: number;
+  rows: number | null;
+  rowsPerSecond: number | null;
+  loaderPeakRssMB: number;
+  backendPeakRssMB: number;
+  backendPeakAnonMB: number;
+  dbGrowthMB: number;
+  detail: Record<string, unknown>;
+}
+
+const MB = (kb: number) => Math.round(kb / 102.4) / 10;
+
+async function step(
+  id: string, label: string, url: string, rows: number | null, command: string[], appNames: string[],
+  check: (run: StepRun, out: unknown) => Record<string, unknown>,
+): Promise<Step> {
+  log.info(`step ${id}: ${label}`);
+  const before = await dbSize(url, true);
+  const load1 = os.loadavg()[0];
+  const run = await runMeasured(process.execPath, command, { monitorDb: url, applicationNames: appNames });
+  if (run.exitCode !== 0) {
+    throw new Error(`step ${id} failed (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
+  }
+  const out = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as unknown;
+  const detail = { ...check(run, out), load_avg_1m: [Math.round(load1 * 100) / 100, Math.round(os.loadavg()[0] * 100) / 100] };
+  const after = await dbSize(url);
+  const s: Step = {
+    id, label, seconds: run.seconds, rows, rowsPerSecond: rows === null ? null : Math.round(rows / run.seconds),
+    loaderPeakRssMB: MB(run.childPeakRss), backendPeakRssMB: MB(run.backendPeakRss), backendPeakAnonMB: MB(run.backendPeakAnon),
+    dbGrowthMB: Math.round((after - before) / 1048576), detail,
+  };
+  log.info(`step ${id} done`, { seconds: s.seconds, rows_per_s: s.rowsPerSecond, loader_mb: s.loaderPeakRssMB, backend_mb: s.backendPeakRssMB, db_growth_mb: s.dbGrowthMB });
+  return s;
+}
+
+/** The merge steps our loader logged (--log-format json), slowest first. */
+function loaderSteps(stderr: string): { step: string; ms: number }[] {
+  const steps: { step: string; ms: number }[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(line) as { msg?: string; step?: string; file?: string; ms?: number };
+      if (j.msg === 'merged' && j.step) steps.push({ step: j.step, ms: j.ms ?? 0 });
+      if (j.msg === 'copied' && j.file) steps.push({ step: `copy ${j.file}`, ms: j.ms ?? 0 });
+    } catch { /* not a log line */ }
+  }
+  return steps.sort((a, b) => b.ms - a.ms).slice(0, 8);
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) n += (await stat(path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))).size;
+  }
+  return n;
+}
+
+function machine(pgVersion: string) {
+  const cpus = os.cpus();
+  let kernel = os.release();
+  try {
+    kernel = execFileSync('uname', ['-srm'], { encoding: 'utf8' }).trim();
+  } catch { /* keep os.release() */ }
+  return {
+    cpus: cpus.length, cpu_model: cpus[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
+    kernel, node: process.version, postgres: pgVersion,
+  };
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function table(steps: Step[]): string {
+  const head = ['step', 'seconds', 'rows/s', 'loader RSS MB', 'PG backend HWM MB', 'PG backend anon MB', 'DB growth MB'];
+  const lines = steps.map((s) => [
+    `${s.id}  ${s.label}`, s.seconds.toFixed(1), s.rowsPerSecond === null ? '–' : s.rowsPerSecond.toLocaleString('en-US'),
+    String(s.loaderPeakRssMB), String(s.backendPeakRssMB), String(s.backendPeakAnonMB), String(s.dbGrowthMB),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i > 0)).join('  ');
+  return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
+}
+
+function ratio(a: number, b: number): number | null {
+  return b > 0 ? Math.round((a / b) * 1000) / 1000 : null;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const bundles = await cachedBundles(args.cache, args.rows, args.seed, args.changeSeed, log);
+  const base = JSON.parse(await readFile(path.join(bundles.base, 'manifest.json'), 'utf8')) as Manifest;
+  const changed = JSON.parse(await readFile(path.join(bundles.changed, 'manifest.json'), 'utf8')) as Manifest;
+  const vulnRows = base.updaters.filter((u) => u.kind === 'vulnerability').reduce((n, u) => n + u.rows, 0);
+  const enrichRows = base.updaters.filter((u) => u.kind === 'enrichment').reduce((n, u) => n + u.rows, 0);
+  const aliasRows = base.updaters.reduce((n, u) => n + (u.aliases?.rows ?? 0), 0);
+  const changedUpdaters = changed.updaters.filter((u) => base.updaters.find((b) => b.name === u.name)?.fingerprint !== u.fingerprint);
+  const changedRows = changedUpdaters.reduce((n, u) => n + u.rows, 0);
+  const allRows = vulnRows + enrichRows;
+
+  const cluster = await startCluster({ settings: PG_SETTINGS });
+  const results: Step[] = [];
+  const parity: Record<string, { ours: Counts; baseline?: Counts; equal?: boolean }> = {};
+  let pgVersion = '';
+  let pgSettings: Record<string, string> = {};
+  try {
+    await withClient(cluster.url('postgres'), async (c) => {
+      pgVersion = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
+      const names = ['shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', 'fsync', 'synchronous_commit', 'full_page_writes'];
+      pgSettings = Object.fromEntries((await c.query<{ name: string; setting: string; unit: string | null }>('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)', [names])).rows.map((r) => [r.name, r.setting + (r.unit ?? '')]));
+    });
+
+    // ---- ours
+    const ours = await freshClairDb(cluster, 'bench_ours');
+    const load = (bundle: string) => [CLI, '--log-format', 'json', 'load', bundle, '--db', ours, '--json'];
+    type Summary = { outcome: string; updaters: { name: string; action: string; inserted: number; linked: number }[] };
+    const summaryDetail = (run: StepRun, out: unknown) => {
+      const s = out as Summary;
+      const loaded = s.updaters.filter((u) => u.action === 'loaded');
+      return {
+        outcome: s.outcome, updaters_loaded: loaded.length,
+        inserted: loaded.reduce((n, u) => n + u.inserted, 0), linked: loaded.reduce((n, u) => n + u.linked, 0),
+        slowest_steps: loaderSteps(run.stderr),
+      };
+    };
+    results.push(await step('a', 'initial load (clair-bundle)', ours, allRows, load(bundles.base), ['clair-bundle'], summaryDetail));
+    parity.a = { ours: await counts(ours) };
+    results.push(await step('b', 'reload same bundle (clair-bundle)', ours, allRows, load(bundles.base), ['clair-bundle'], (run, out) => {
+      const d = summaryDetail(run, out);
+      if (d.outcome !== 'unchanged') throw new Error(`step b: expected the unchanged fast path, got outcome ${String(d.outcome)}`);
+      return d;
+    }));
+    results.push(await step('c', `load ${CHANGE_FRACTION * 100} % changed (clair-bundle)`, ours, changedRows, load(bundles.changed), ['clair-bundle'], summaryDetail));
+    parity.c = { ours: await counts(ours) };
+    results.push(await step('d', 'Clair GC keep=1 (after clair-bundle)', ours, null, [GC, '--db', ours, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+    parity.d = { ours: await counts(ours) };
+    await dropDb(cluster, 'bench_ours');
+
+    // ---- baseline
+    if (args.baseline) {
+      const bl = await freshClairDb(cluster, 'bench_baseline');
+      const names = ['clair-bundle-baseline', 'clair-bundle-baseline-side'];
+      const blDetail = (_r: StepRun, out: unknown) => {
+        const o = out as { updaters: { updater: string; action: string; statements: number; aliasPairs: number; seconds: number }[] };
+        const loaded = o.updaters.filter((u) => u.action === 'loaded');
+        return {
+          updaters_loaded: loaded.length, statements: loaded.reduce((n, u) => n + u.statements, 0),
+          alias_pairs: loaded.reduce((n, u) => n + u.aliasPairs, 0),
+          slowest_updaters: [...loaded].sort((x, y) => y.seconds - x.seconds).slice(0, 3).map((u) => ({ updater: u.updater, seconds: u.seconds })),
+        };
+      };
+      results.push(await step('e1', 'initial, claircore-style', bl, allRows, [BASELINE, '--db', bl, bundles.base], names, blDetail));
+      parity.a.baseline = await counts(bl);
+      results.push(await step('e2', `${CHANGE_FRACTION * 100} % changed, claircore-style`, bl, changedRows, [BASELINE, '--db', bl, bundles.changed], names, blDetail));
+      parity.c.baseline = await counts(bl);
+      results.push(await step('e3', 'Clair GC keep=1 (after claircore-style)', bl, null, [GC, '--db', bl, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+      parity.d.baseline = await counts(bl);
+      await dropDb(cluster, 'bench_baseline');
+      for (const p of Object.values(parity)) p.equal = COUNTED.every((t) => t === 'update_operation' || p.ours[t] === p.baseline![t]);
+    }
+  } finally {
+    await cluster.stop();
+  }
+
+  const by = (id: string) => results.find((s) => s.id === id);
+  const ratios: Record<string, Record<string, number | null>> = {};
+  for (const [name, o, b] of [['initial (a/e1)', 'a', 'e1'], ['changed (c/e2)', 'c', 'e2'], ['gc (d/e3)', 'd', 'e3']] as const) {
+    const x = by(o);
+    const y = by(b);
+    if (!x || !y) continue;
+    ratios[name] = {
+      seconds: ratio(x.seconds, y.seconds), loader_rss: ratio(x.loaderPeakRssMB, y.loaderPeakRssMB),
+      backend_rss: ratio(x.backendPeakRssMB, y.backendPeakRssMB), backend_anon: ratio(x.backendPeakAnonMB, y.backendPeakAnonMB),
+      db_growth: ratio(x.dbGrowthMB, y.dbGrowthMB),
+    };
+  }
+  const p = plan(args.rows);
+  const report = {
+    date: new Date().toISOString(),
+    rows: args.rows,
+    generator: { version: GENERATOR_VERSION, seed: args.seed, change_seed: args.changeSeed, change_fraction: CHANGE_FRACTION, generated_seconds: bundles.generatedSeconds },
+    machine: { ...machine(pgVersion), pg_settings: pgSettings },
+    bundle: {
+      vuln_rows: vulnRows, rhel_vex_rows: p.rhel, other_vuln_rows: vulnRows - p.rhel, alias_rows: aliasRows, enrichment_rows: enrichRows,
+      updaters: base.updaters.length, changed_updaters: changedUpdaters.map((u) => u.name), changed_updater_rows: changedRows,
+      bytes: await dirBytes(bundles.base),
+    },
+    notes: [
+      'rows/s = bundle rows (vuln + enrichment) / wall seconds for a, b, e1; rows of the changed updaters for c, e2.',
+      'Wall seconds include spawning the process (node start, bundle verification for clair-bundle).',
+      'loader RSS = VmHWM of the spawned process; PG backend HWM = VmHWM of the backend(s) found by application_name (includes touched shared buffers); anon = peak RssAnon sampled every 50 ms.',
+      'DB growth = pg_database_size after - before; a CHECKPOINT runs before every step (not timed). GC frees space inside the files, so it shows ~0.',
+      'load_avg_1m (before, after) per step: other work on the machine skews wall times; compare runs made under similar load.',
+      'GC runs with keep=1 (Clair enforces >= 2) so that the update operations superseded in c are eligible, as after retention+1 loads.',
+      'Baseline: bench/baseline.ts — claircore v1.5.54 statements, pipelined batches of 1000 statements (one Sync per batch), one transaction per updater, import-updaters fingerprint skip; hashes read from the bundle, alias links sent in chunks of 100k pairs. Its client is Node, not Go: compare its RSS with care.',
+    ],
+    steps: results,
+    ratios_ours_over_baseline: ratios,
+    parity_row_counts: parity,
+    total_seconds: (Date.now() - t0) / 1000,
+  };
+
+  process.stdout.write(`\nclair-bundle bench — ${args.rows.toLocaleString('en-US')} vuln rows (${p.rhel.toLocaleString('en-US')} rhel-vex, ${aliasRows.toLocaleString('en-US')} alias rows, ${enrichRows.toLocaleString('en-US')} enrichments), ${report.machine.cpus} cores, ${report.machine.memory_gb} GB, PostgreSQL ${pgVersion}\n\n`);
+  process.stdout.write(table(results) + '\n\n');
+  for (const [name, r] of Object.entries(ratios)) {
+    process.stdout.write(`ours/baseline ${name}: ${Object.entries(r).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n`);
+  }
+  for (const [k, v] of Object.entries(parity)) {
+    if (v.equal !== undefined) process.stdout.write(`row counts after ${k} equal to baseline: ${v.equal ? 'yes' : 'NO ' + JSON.stringify(v)}\n`);
+  }
+  if (args.write) {
+    await mkdir(args.results, { recursive: true });
+    const file = path.join(args.results, `${report.date.slice(0, 10)}-${args.rows}.json`);
+    await writeFile(file, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(`\nwritten ${path.relative(process.cwd(), file)}\n`);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
