@@ -1,7 +1,8 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { access, cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeedError } from '../../src/errors.js';
 import { buildBundle, fetchFeeds } from '../../src/build.js';
 import { silentLogger } from '../../src/log.js';
 import { loadBundle } from '../../src/load/load.js';
@@ -90,5 +91,25 @@ describe('ubuntu and osv end to end: fetch → build → load → query', () => 
     }
     const again = await loadBundle({ bundle: path.join(work, 'b2'), connection: { connectionString: url }, target: 't', log: silentLogger });
     expect(again.outcome).toBe('unchanged');
+  });
+
+  it('a malformed mirror file fails the build with a FeedError naming it, and writes no bundle', async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'clair-bundle-ubuntu-osv-sad-'));
+    const mirror = path.join(work, 'mirror');
+    const urls = { 'ubuntu.launchpad': `${launchpad.url}/`, 'ubuntu.oval': `${feeds.url}/ubuntu-oval/`, osv: `${feeds.url}/osv/` };
+    await fetchFeeds({ mirror, sources: SOURCES, urls, log: silentLogger });
+    const broken = path.join(work, 'broken');
+    await cp(mirror, broken, { recursive: true });
+    const xml = await readFile(path.join(broken, 'ubuntu.oval/oval/com.ubuntu.bionic.cve.oval.xml'), 'utf8');
+    await writeFile(path.join(broken, 'ubuntu.oval/oval/com.ubuntu.bionic.cve.oval.xml'), xml.replace('</title>', '</titel>'));
+    const out = path.join(work, 'never');
+    const err = await buildBundle({ mirror: broken, out, sources: SOURCES, log: silentLogger }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FeedError);
+    expect(err).toMatchObject({ exitCode: 3, place: { feed: 'ubuntu', file: 'ubuntu.oval/oval/com.ubuntu.bionic.cve.oval.xml' } });
+    await expect(access(out)).rejects.toThrow();
+    // An allowlisted ecosystem that ecosystems.txt does not list is refused the same way.
+    const unknown = await buildBundle({ mirror, out, sources: ['osv'], options: { 'osv-ecosystems': 'pypi,cobol' }, log: silentLogger }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ exitCode: 3, place: { feed: 'osv', file: 'osv/ecosystems.txt', record: 'cobol' } });
+    await expect(access(out)).rejects.toThrow();
   });
 });
