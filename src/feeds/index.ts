@@ -1,3 +1,5 @@
+import { alpine } from './alpine/index.js';
+import { debian } from './debian/index.js';
 import { rhelMappings } from './rhel-mappings/index.js';
 import { rhelVex } from './rhel-vex/index.js';
 import { osv } from './osv/index.js';
@@ -8,6 +10,8 @@ import type { Feed } from './types.js';
 export const feeds: readonly Feed[] = [
   rhelVex,
   rhelMappings,
+  alpine,
+  debian,
   ubuntu,
   osv,
 ];

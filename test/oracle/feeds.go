@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/quay/claircore/alpine"
+	"github.com/quay/claircore/debian"
 	"github.com/quay/claircore/libvuln/driver"
 	"github.com/quay/claircore/rhel/vex"
 	"github.com/quay/claircore/ubuntu"
@@ -35,6 +37,10 @@ var feeds = map[string]feed{
 	// UpdaterConfig{url}; set name == updater name == "rhel-vex", so one
 	// block configures both (as in Clair).
 	"rhel-vex": {static(func() driver.UpdaterSetFactory { return new(vex.Factory) }), urlBlock("rhel-vex", "/rhel-vex/csaf/v2/vex/")},
+	"alpine":   {factoryOf(alpine.NewFactory), urlBlock("alpine", "/alpine-secdb/")},
+	"debian": {factoryOf(debian.NewFactory), func(base, n string) any {
+		return map[string]any{"debian": map[string]any{"mirror_url": base + "/deb.debian.org/", "json_url": base + "/debian-security-tracker/tracker/data/json"}}[n]
+	}},
 	// ubuntu: FactoryConfig{url (Launchpad API), name, force} and UpdaterConfig{url, use_bzip2}.
 	// The factory HEADs https://security-metadata.canonical.com/oval/... for every active
 	// series (not configurable, so refused here) and needs <url>ubuntu/series, which the

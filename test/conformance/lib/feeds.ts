@@ -14,6 +14,13 @@ const CONFORMANCE_MIRROR = path.resolve(import.meta.dirname, '../../..', process
  */
 export const ORACLE_FEEDS: Readonly<Record<string, { oracleSet: string; parts: Readonly<Record<string, string>> }>> = {
   'rhel-vex': { oracleSet: 'rhel-vex', parts: { 'rhel-vex': '/rhel-vex/csaf/v2/vex/' } },
+  // alpine: claircore discovers releases by HEADing v3.3/, v3.4/, … (directory URLs); the mirror serves none, so
+  // claircore (and clair-bundle's default fetch) find edge only, and edge/main + edge/community are compared.
+  alpine: { oracleSet: 'alpine', parts: { alpine: '/alpine-secdb/' } },
+  // debian: claircore's factory GETs deb.debian.org/debian/dists/ (a listing the fixtures lack: 404 fails its run),
+  // and the shared tracker excerpt holds `"releases": []`, which claircore's decoder rejects; compared only with a listing.
+  ...(existsSync(path.join(CONFORMANCE_MIRROR, 'deb.debian.org/debian/dists/index.html'))
+    ? { debian: { oracleSet: 'debian', parts: { 'debian.tracker': '/debian-security-tracker/', 'debian.dists': '/deb.debian.org/' } } } : {}),
   // osv: claircore's factory GETs /ecosystems.txt at the server root (it replaces the URL's path), so
   // osv is compared only with a mirror holding that file; the shared fixtures have osv/ecosystems.txt only.
   ...(existsSync(path.join(CONFORMANCE_MIRROR, 'ecosystems.txt')) ? { osv: { oracleSet: 'osv', parts: { osv: '/osv/' } } } : {}),
