@@ -23,6 +23,16 @@ export function selectFeeds(sources: readonly string[] | undefined): Feed[] {
   });
 }
 
+/** Without --source, build takes every source the mirror holds a fetch record for. */
+async function fetchedFeeds(mirror: string): Promise<Feed[]> {
+  const present: Feed[] = [];
+  for (const feed of feeds) if (await readFetchRecord(mirror, feed.id)) present.push(feed);
+  if (present.length === 0) {
+    throw new FeedError(`${mirror} holds no fetched source (no .fetch/<source>.json)`, { hint: `run: clair-bundle fetch --mirror ${mirror}` });
+  }
+  return present;
+}
+
 export function feedContext(mirror: string, log: Logger, options: Readonly<Record<string, string>> = {}): FeedContext {
   return { mirror, partDir: (part) => path.join(mirror, part), log, options };
 }
@@ -54,7 +64,7 @@ function manifestSource(record: FetchRecord): ManifestSource {
 export async function buildBundle(opts: BuildOptions): Promise<Manifest> {
   const target = opts.target ?? TARGETS[0];
   if (!(TARGETS as readonly string[]).includes(target)) throw new UsageError(`unknown --target ${target} (known: ${TARGETS.join(', ')})`);
-  const selected = selectFeeds(opts.sources);
+  const selected = opts.sources?.length ? selectFeeds(opts.sources) : await fetchedFeeds(opts.mirror);
   for (const feed of selected) {
     if (!(feed.targets ?? [TARGETS[0]]).includes(target)) {
       throw new UsageError(`source ${feed.id} cannot build rows for --target ${target} yet (supported: ${(feed.targets ?? [TARGETS[0]]).join(', ')})`);

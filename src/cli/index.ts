@@ -88,7 +88,7 @@ program.command('build')
   .description('turn a mirror into a bundle; never touches the network')
   .requiredOption('--mirror <dir>', 'mirror directory written by fetch')
   .requiredOption('--out <dir>', 'bundle directory to write (replaced atomically)')
-  .option('--source <source>', 'feed to include, repeatable (default: every default feed)', collect)
+  .option('--source <source>', 'feed to include, repeatable (default: every source fetched into the mirror)', collect)
   .addOption(new Option('--target <version>', 'claircore version whose rules the rows follow').choices([...TARGETS]).default(TARGETS[0]))
   .option('--option <name=value>', 'feed option, repeatable', keyValue)
   .action(async (o, cmd: Command) => {

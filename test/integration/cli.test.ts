@@ -234,3 +234,13 @@ describe('signals and signatures', () => {
     expect(await query(url, 'SELECT count(*)::int AS n FROM vuln')).toEqual([{ n: 38 }]);
   });
 });
+
+describe('demo', () => {
+  it('starts its own PostgreSQL, loads the sample feeds and answers the sample query', () => {
+    const r = runCli(['demo']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/outcome: loaded/);
+    expect(r.stdout).toMatch(/rhel-vex\s+loaded\s+1432/);
+    expect(r.stdout).toMatch(/Which vulnerabilities affect openssl on RHEL 9\?\n[\s\S]*CVE-2023-6237\s+1:3\.0\.7-27\.el9/);
+  });
+});
