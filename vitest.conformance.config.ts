@@ -1,9 +1,28 @@
+import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
  * `npm run conformance`: compares clair-bundle with claircore itself (test/oracle), schema and
  * data, on a throwaway PostgreSQL. Separate from vitest.config.ts so `npm test` does not run it.
+ *
+ * The shared fixtures keep OSV's bucket under osv/, but upstream serves ecosystems.txt at the
+ * bucket root, which is where claircore's OSV updater asks for it. Unless CONFORMANCE_MIRROR is
+ * set, the suite runs on a view of the fixtures (symbolic links, no copied or invented data)
+ * that also has the bucket's ecosystems.txt at the root.
  */
+function fixtureView(): string {
+  const fixtures = path.resolve(import.meta.dirname, '../shared/fixtures/feeds');
+  const view = mkdtempSync(path.join(os.tmpdir(), 'clair-bundle-conformance-mirror-'));
+  for (const entry of readdirSync(fixtures)) symlinkSync(path.join(fixtures, entry), path.join(view, entry));
+  const eco = path.join(fixtures, 'osv', 'ecosystems.txt');
+  if (existsSync(eco) && !existsSync(path.join(view, 'ecosystems.txt'))) symlinkSync(eco, path.join(view, 'ecosystems.txt'));
+  return view;
+}
+
+process.env.CONFORMANCE_MIRROR ??= fixtureView();
+
 export default defineConfig({
   test: {
     name: 'conformance',
