@@ -64,6 +64,17 @@ Exit codes: 0 ok (also "already loaded") · 1 internal error · 2 usage/config �
 invalid · 4 database unreachable, permission or schema problem · 5 load failed, rolled back ·
 6 another load holds the lock · 7 bundle older than the loaded one (see --allow-older)`;
 
+/** The sources, their parts (for --url) and options (for --option), for fetch/build --help. */
+function sourcesHelp(): string {
+  const lines = ['', 'Sources (--source), their parts (--url PART=BASE) and options (--option NAME=VALUE):'];
+  for (const f of feeds) {
+    lines.push(`  ${f.id}${f.optIn ? ' (off unless named)' : ''}: ${f.description}`);
+    for (const [part, url] of Object.entries(f.parts)) lines.push(`    --url ${part}=${url}`);
+    for (const [name, what] of Object.entries(f.options ?? {})) lines.push(`    --option ${name}=…  ${what}`);
+  }
+  return lines.join('\n');
+}
+
 const program = new Command('clair-bundle')
   .description("Keep Clair's vulnerability database current without internet access: fetch feeds into a mirror, build an offline bundle, load it atomically.")
   .version(TOOL_VERSION)
@@ -80,6 +91,7 @@ program.command('fetch')
   .option('--source <source>', `feed to fetch, repeatable (known: ${feeds.map((f) => f.id).join(', ') || 'none yet'})`, collect)
   .option('--url <part=url>', 'replace the upstream base URL of a feed part, repeatable (e.g. rhel-vex=http://mirror/vex/)', keyValue)
   .option('--option <name=value>', 'feed option, repeatable (e.g. osv-ecosystems=pypi,maven)', keyValue)
+  .addHelpText('after', () => sourcesHelp())
   .action(async (o, cmd: Command) => {
     await fetchFeeds({ mirror: o.mirror, sources: o.source, urls: o.url, options: o.option, log: loggerFor(cmd) });
   });
@@ -91,6 +103,7 @@ program.command('build')
   .option('--source <source>', 'feed to include, repeatable (default: every source fetched into the mirror)', collect)
   .addOption(new Option('--target <version>', 'claircore version whose rules the rows follow').choices([...TARGETS]).default(TARGETS[0]))
   .option('--option <name=value>', 'feed option, repeatable', keyValue)
+  .addHelpText('after', () => sourcesHelp())
   .action(async (o, cmd: Command) => {
     const m = await buildBundle({ mirror: o.mirror, out: o.out, sources: o.source, target: o.target, options: o.option, log: loggerFor(cmd) });
     out(`built ${o.out}: ${m.updaters.length} updaters, ${m.updaters.reduce((n, u) => n + u.rows, 0)} rows, ${m.mappings.length} mapping documents, digest ${m.digest}`);

@@ -23,6 +23,8 @@ export interface Feed {
    * lists them all.
    */
   readonly targets?: readonly string[];
+  /** Feed options (`--option NAME=VALUE`) with a one-line description each, for --help. */
+  readonly options?: Readonly<Record<string, string>>;
   /** Off unless asked for by `--source` (EPSS, KEV). */
   readonly optIn?: boolean;
   fetch(ctx: FetchContext): Promise<void>;

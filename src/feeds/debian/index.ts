@@ -1,6 +1,7 @@
 import type { Feed } from '../types.js';
 import { DEFAULT_DISTS_URL, DEFAULT_TRACKER_URL, DISTS_PART, TRACKER_PART, fetchDebian } from './fetch.js';
 import { parseDebian } from './parse.js';
+import { RELEASES_OPTION } from './releases.js';
 
 /**
  * Debian security tracker (claircore debian), the single updater `debian/updater`; the releases
@@ -14,6 +15,7 @@ export const debian: Feed = {
   id: 'debian',
   description: 'Debian security tracker JSON + archive Release files, updater debian/updater; option debian-releases=bookworm,trixie',
   parts: { [TRACKER_PART]: DEFAULT_TRACKER_URL, [DISTS_PART]: DEFAULT_DISTS_URL },
+  options: { [RELEASES_OPTION]: 'release code names, e.g. bookworm,trixie (default: the dists/ listing)' },
   targets: ['claircore-v1.5.54', 'claircore-v1.5.48'],
   async fetch(ctx) {
     await fetchDebian(ctx);
