@@ -462,7 +462,9 @@ export interface CachedBundles {
   generatedSeconds: { base: number | null; changed: number | null };
 }
 
-/** The base and 1 %-changed bundles for `rows`, generated once under `cacheDir` (both at once, one process each). */
+const PARALLEL_ROWS = 2_000_000;
+
+/** The base and 1 %-changed bundles for `rows`, generated once under `cacheDir`. */
 export async function cachedBundles(cacheDir: string, rows: number, seed: number, changeSeed: number, log: Logger): Promise<CachedBundles> {
   const dir = path.join(cacheDir, `gen-v${GENERATOR_VERSION}`, `rows-${rows}-seed-${seed}`);
   await mkdir(dir, { recursive: true });
@@ -473,7 +475,9 @@ export async function cachedBundles(cacheDir: string, rows: number, seed: number
     ['base', base, '2026-01-01T00:00:00.000Z', undefined],
     ['changed', changed, '2026-01-02T00:00:00.000Z', changeSeed],
   ] as const;
-  await Promise.all(variants.map(async ([key, out, created, cs]) => {
+  // Both at once (one process each) up to PARALLEL_ROWS; above, one after the other, as each
+  // spills about its own size again in sort runs to the temp directory while it builds.
+  const generate = async ([key, out, created, cs]: (typeof variants)[number]) => {
     if (existsSync(path.join(out, 'manifest.json'))) return;
     const t = Date.now();
     log.info('generating bundle', { variant: key, rows, out });
@@ -484,7 +488,9 @@ export async function cachedBundles(cacheDir: string, rows: number, seed: number
     if (code !== 0) throw new Error(`generating the ${key} bundle failed (exit ${code})`);
     generatedSeconds[key] = (Date.now() - t) / 1000;
     log.info('generated bundle', { variant: key, seconds: generatedSeconds[key] });
-  }));
+  };
+  if (rows <= PARALLEL_ROWS) await Promise.all(variants.map(generate));
+  else for (const v of variants) await generate(v);
   return { base, changed, generatedSeconds };
 }
 

@@ -10,7 +10,8 @@
  *      c  load of the 1 %-changed bundle
  *      d  Clair's GC (bench/gc.ts) with keep = 1, so c superseded a's update operations
  *    then, on another fresh database, the same rows written the way claircore writes them
- *    (bench/baseline.ts): e1 initial, e2 changed, e3 GC.
+ *    (bench/baseline.ts): e1 initial, e2 changed, e3 GC; with --claircore (needs Go) also by
+ *    claircore v1.5.54's own store code (bench/claircore/main.go): f1, f2, f3.
  * 3. Prints a table and writes bench/results/<date>-<rows>.json with the machine description.
  *
  * Wall time includes the child process start. Memory is sampled every 50 ms (bench/measure.ts).
@@ -41,6 +42,7 @@ interface Args {
   seed: number;
   changeSeed: number;
   baseline: boolean;
+  claircore: boolean;
   cache: string;
   results: string;
   write: boolean;
@@ -48,7 +50,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true,
+    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true, claircore: false,
     cache: path.join(PACKAGE_ROOT, '.cache', 'bench'), results: path.join(PACKAGE_ROOT, 'bench', 'results'), write: true,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -62,11 +64,12 @@ function parseArgs(argv: string[]): Args {
       case '--seed': a.seed = Number(v()); break;
       case '--change-seed': a.changeSeed = Number(v()); break;
       case '--no-baseline': a.baseline = false; break;
+      case '--claircore': a.claircore = true; break;
       case '--no-write': a.write = false; break;
       case '--cache': a.cache = path.resolve(v()); break;
       case '--results': a.results = path.resolve(v()); break;
       case '-h': case '--help':
-        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--no-write] [--cache DIR] [--results DIR]\n');
+        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--no-write] [--cache DIR] [--results DIR]\n');
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default: throw new Error(`unknown argument ${argv[i]}`);
@@ -77,6 +80,18 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = createLogger({ level: 'info' });
+
+/** Builds bench/claircore (claircore v1.5.54 as a Go module) into the cache; null without Go. */
+function buildClaircoreWriter(cache: string): string | null {
+  const out = path.join(cache, 'bin', 'claircore-writer');
+  try {
+    execFileSync('go', ['build', '-o', out, '.'], { cwd: path.join(PACKAGE_ROOT, 'bench', 'claircore'), stdio: ['ignore', 'inherit', 'inherit'] });
+    return out;
+  } catch (err) {
+    log.warn('cannot build bench/claircore; skipping the claircore steps', { error: (err as Error).message });
+    return null;
+  }
+}
 
 async function schemaSql(): Promise<string[]> {
   return Promise.all(['matcher-base.sql', 'matcher-upgrade-20.sql'].map((f) => readFile(path.join(PACKAGE_ROOT, 'sql', 'clair-schema', f), 'utf8')));
@@ -144,12 +159,13 @@ const MB = (kb: number) => Math.round(kb / 102.4) / 10;
 
 async function step(
   id: string, label: string, url: string, rows: number | null, command: string[], appNames: string[],
-  check: (run: StepRun, out: unknown) => Record<string, unknown>,
+  check: (run: StepRun, out: unknown) => Record<string, unknown>, exec?: string[],
 ): Promise<Step> {
   log.info(`step ${id}: ${label}`);
   const before = await dbSize(url, true);
   const load1 = os.loadavg()[0];
-  const run = await runMeasured(process.execPath, command, { monitorDb: url, applicationNames: appNames });
+  const [bin, ...argv] = exec ?? [process.execPath, ...command];
+  const run = await runMeasured(bin, argv, { monitorDb: url, applicationNames: appNames });
   if (run.exitCode !== 0) {
     throw new Error(`step ${id} failed (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
   }
@@ -233,7 +249,7 @@ async function main(): Promise<void> {
 
   const cluster = await startCluster({ settings: PG_SETTINGS });
   const results: Step[] = [];
-  const parity: Record<string, { ours: Counts; baseline?: Counts; equal?: boolean }> = {};
+  const parity: Record<string, { ours: Counts; baseline?: Counts; equal?: boolean; claircore?: Counts; equal_claircore?: boolean }> = {};
   let pgVersion = '';
   let pgSettings: Record<string, string> = {};
   try {
@@ -289,7 +305,27 @@ async function main(): Promise<void> {
       results.push(await step('e3', 'Clair GC keep=1 (after claircore-style)', bl, null, [GC, '--db', bl, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
       parity.d.baseline = await counts(bl);
       await dropDb(cluster, 'bench_baseline');
-      for (const p of Object.values(parity)) p.equal = COUNTED.every((t) => t === 'update_operation' || p.ours[t] === p.baseline![t]);
+      for (const p of Object.values(parity)) p.equal = COUNTED.every((t) => p.ours[t] === p.baseline![t]);
+    }
+
+    // ---- claircore's own store code (Go)
+    const writer = args.claircore ? buildClaircoreWriter(args.cache) : null;
+    if (writer) {
+      const cc = await freshClairDb(cluster, 'bench_claircore');
+      const ccDetail = (_r: StepRun, out: unknown) => {
+        const o = out as { updaters: { updater: string; action: string; seconds: number }[] };
+        const loaded = o.updaters.filter((u) => u.action === 'loaded');
+        return { updaters_loaded: loaded.length, slowest_updaters: [...loaded].sort((x, y) => y.seconds - x.seconds).slice(0, 3).map((u) => ({ updater: u.updater, seconds: u.seconds })) };
+      };
+      const names = ['clair-bundle-claircore'];
+      results.push(await step('f1', 'initial, claircore v1.5.54 store', cc, allRows, [], names, ccDetail, [writer, '--db', cc, bundles.base]));
+      parity.a.claircore = await counts(cc);
+      results.push(await step('f2', `${CHANGE_FRACTION * 100} % changed, claircore store`, cc, changedRows, [], names, ccDetail, [writer, '--db', cc, bundles.changed]));
+      parity.c.claircore = await counts(cc);
+      results.push(await step('f3', 'Clair GC keep=1 (after claircore store)', cc, null, [GC, '--db', cc, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+      parity.d.claircore = await counts(cc);
+      await dropDb(cluster, 'bench_claircore');
+      for (const p of Object.values(parity)) p.equal_claircore = COUNTED.every((t) => p.ours[t] === p.claircore![t]);
     }
   } finally {
     await cluster.stop();
@@ -297,7 +333,10 @@ async function main(): Promise<void> {
 
   const by = (id: string) => results.find((s) => s.id === id);
   const ratios: Record<string, Record<string, number | null>> = {};
-  for (const [name, o, b] of [['initial (a/e1)', 'a', 'e1'], ['changed (c/e2)', 'c', 'e2'], ['gc (d/e3)', 'd', 'e3']] as const) {
+  for (const [name, o, b] of [
+    ['a/e1 initial, vs baseline', 'a', 'e1'], ['c/e2 changed, vs baseline', 'c', 'e2'], ['d/e3 gc, vs baseline', 'd', 'e3'],
+    ['a/f1 initial, vs claircore store', 'a', 'f1'], ['c/f2 changed, vs claircore store', 'c', 'f2'], ['d/f3 gc, vs claircore store', 'd', 'f3'],
+  ] as const) {
     const x = by(o);
     const y = by(b);
     if (!x || !y) continue;
@@ -325,10 +364,11 @@ async function main(): Promise<void> {
       'DB growth = pg_database_size after - before; a CHECKPOINT runs before every step (not timed). GC frees space inside the files, so it shows ~0.',
       'load_avg_1m (before, after) per step: other work on the machine skews wall times; compare runs made under similar load.',
       'GC runs with keep=1 (Clair enforces >= 2) so that the update operations superseded in c are eligible, as after retention+1 loads.',
+      'claircore steps (f*, --claircore): bench/claircore/main.go hands the bundle rows to claircore v1.5.54 MatcherStore.UpdateVulnerabilitiesIter / UpdateEnrichmentsIter (what clairctl import-updaters calls), with its fingerprint skip; claircore computes the hashes itself. Real clairctl (Clair v4.9.0 = claircore v1.5.48, schema 16) was not run.',
       'Baseline: bench/baseline.ts — claircore v1.5.54 statements, pipelined batches of 1000 statements (one Sync per batch), one transaction per updater, import-updaters fingerprint skip; hashes read from the bundle, alias links sent in chunks of 100k pairs. Its client is Node, not Go: compare its RSS with care.',
     ],
     steps: results,
-    ratios_ours_over_baseline: ratios,
+    ratios_ours_over_other: ratios,
     parity_row_counts: parity,
     total_seconds: (Date.now() - t0) / 1000,
   };
@@ -336,10 +376,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\nclair-bundle bench — ${args.rows.toLocaleString('en-US')} vuln rows (${p.rhel.toLocaleString('en-US')} rhel-vex, ${aliasRows.toLocaleString('en-US')} alias rows, ${enrichRows.toLocaleString('en-US')} enrichments), ${report.machine.cpus} cores, ${report.machine.memory_gb} GB, PostgreSQL ${pgVersion}\n\n`);
   process.stdout.write(table(results) + '\n\n');
   for (const [name, r] of Object.entries(ratios)) {
-    process.stdout.write(`ours/baseline ${name}: ${Object.entries(r).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n`);
+    process.stdout.write(`ratio ${name}: ${Object.entries(r).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n`);
   }
   for (const [k, v] of Object.entries(parity)) {
     if (v.equal !== undefined) process.stdout.write(`row counts after ${k} equal to baseline: ${v.equal ? 'yes' : 'NO ' + JSON.stringify(v)}\n`);
+    if (v.equal_claircore !== undefined) process.stdout.write(`row counts after ${k} equal to claircore: ${v.equal_claircore ? 'yes' : 'NO ' + JSON.stringify(v)}\n`);
   }
   if (args.write) {
     await mkdir(args.results, { recursive: true });
