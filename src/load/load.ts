@@ -66,6 +66,9 @@ async function connect(opts: LoadOptions): Promise<pg.Client> {
   }
   // PostgreSQL >= 14: notice a vanished loader (SIGKILL) mid-statement and roll back at once.
   await client.query("SET client_connection_check_interval = '2s'").catch(() => undefined);
+  // Staging tables are temporary: give them more than the default 8 MB of local buffers (must be
+  // set before the session's first temporary table).
+  await client.query("SET temp_buffers = '256MB'").catch(() => undefined);
   return client;
 }
 

@@ -214,3 +214,22 @@ describe('initial-load fast path', () => {
     await expect(query(url, 'INSERT INTO uo_vuln (uo, vuln) SELECT max(id), -1 FROM update_operation')).rejects.toThrow(/foreign key/);
   });
 });
+
+describe('content shared by two updaters', () => {
+  it.each([16, 20] as const)('is stored once (first updater by name) and linked from both (schema %i)', async (schema) => {
+    const url = await createClairDb(schema);
+    const shared = { ...EXAMPLE_A, name: 'CVE-SHARED' };
+    const { dir } = await makeBundle([
+      { name: 'zz/updater', records: [{ ...shared, updater: 'zz/updater' }, { ...EXAMPLE_A, updater: 'zz/updater', name: 'CVE-ZZ' }] },
+      { name: 'aa/updater', records: [{ ...shared, updater: 'aa/updater' }] },
+    ], '2026-01-01T00:00:00Z');
+    const s = await loadBundle(opts(dir, url));
+    expect(s.updaters.map((u) => [u.name, u.inserted, u.linked])).toEqual([['aa/updater', 1, 1], ['zz/updater', 1, 2]]);
+    const rows = await query(url, `SELECT v.name, v.updater, array_agg(o.updater ORDER BY o.updater) AS linked FROM vuln v
+      JOIN uo_vuln l ON l.vuln = v.id JOIN update_operation o ON o.id = l.uo GROUP BY v.name, v.updater ORDER BY v.name`);
+    expect(rows).toEqual([
+      { name: 'CVE-SHARED', updater: 'aa/updater', linked: ['aa/updater', 'zz/updater'] },
+      { name: 'CVE-ZZ', updater: 'zz/updater', linked: ['zz/updater'] },
+    ]);
+  });
+});
