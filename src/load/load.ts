@@ -56,6 +56,43 @@ interface Features {
   has_not_vulnerable: boolean;
 }
 
+/**
+ * Test-only fault hook (README "Reliability and security"): CLAIR_BUNDLE_TEST_PAUSE=<phase>:<ms>[,…]
+ * makes the loader wait that long right after finishing a phase, so a fault-injection test can
+ * kill it or cut its connection between two phases. Inert when the variable is unset.
+ */
+export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<string, number> {
+  const pauses = new Map<string, number>();
+  for (const item of (value ?? '').split(',')) {
+    const i = item.lastIndexOf(':');
+    if (i > 0 && Number(item.slice(i + 1)) > 0) pauses.set(item.slice(0, i), Number(item.slice(i + 1)));
+  }
+  return pauses;
+}
+
+/**
+ * The load's phases, in order (verify, connect, check-schema, migrate, lock, decide, begin,
+ * lock-updaters, create-staging, plan-updaters, copy:<file>…, each merge step, record-load,
+ * commit): each one is announced with a debug log line `phase` before it starts.
+ */
+class Phases {
+  current = '';
+  private readonly pauses = testPauses();
+  constructor(private readonly log: Logger) {}
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.current = name;
+    this.log.debug('phase', { phase: name });
+    const result = await fn();
+    const pause = this.pauses.get(name);
+    if (pause) {
+      this.log.debug('test pause', { phase: name, ms: pause });
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    return result;
+  }
+}
+
 async function connect(opts: LoadOptions): Promise<pg.Client> {
   const client = new pg.Client(opts.connection);
   client.on('error', () => undefined); // surfaced through the failing query instead
@@ -108,13 +145,17 @@ function toResults(rows: unknown): UpdaterResult[] {
 export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
   const log = opts.log;
-  const { manifest } = await verifyBundle(opts.bundle);
-  if (opts.publicKey) {
-    await verifySignature(opts.bundle, opts.publicKey);
-    log.info('signature verified', { key: path.basename(opts.publicKey) });
-  }
+  const phases = new Phases(log);
+  const { manifest } = await phases.run('verify', async () => {
+    const verified = await verifyBundle(opts.bundle);
+    if (opts.publicKey) {
+      await verifySignature(opts.bundle, opts.publicKey);
+      log.info('signature verified', { key: path.basename(opts.publicKey) });
+    }
+    return verified;
+  });
   log.info('bundle verified', { digest: manifest.digest.slice(0, 12), updaters: manifest.updaters.length, created: manifest.created });
-  const client = await connect(opts);
+  const client = await phases.run('connect', () => connect(opts));
   const seconds = () => (Date.now() - started) / 1000;
   let inTransaction = false;
   const onAbort = () => {
@@ -125,54 +166,65 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   try {
     let features: Features;
     try {
-      await runSql(client, 'check-schema');
-      [features] = await runSql<Features>(client, 'detect-schema');
-      await applyMigrations(client);
-      await client.query(`SET lock_timeout = ${opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000))}`);
-      await runSql(client, 'lock-load');
+      features = await phases.run('check-schema', async () => {
+        await runSql(client, 'check-schema');
+        return (await runSql<Features>(client, 'detect-schema'))[0];
+      });
+      await phases.run('migrate', () => applyMigrations(client));
+      await phases.run('lock', async () => {
+        await client.query(`SET lock_timeout = ${opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000))}`);
+        await runSql(client, 'lock-load');
+      });
     } catch (err) {
       throw classifyDbError(err instanceof StatementError ? err.pgError : err, opts.target);
     }
     log.info('schema', { version: features.schema_version, aliases: features.has_aliases, not_vulnerable: features.has_not_vulnerable });
-    await runSql(client, 'stage-manifest');
-    await copyFile(client, copyStatement(MANIFEST_COPY), path.join(opts.bundle, MANIFEST_COPY.file));
-    await runSql(client, 'stage-run', {
-      via: 'clair-bundle', allow_older: !!opts.allowOlder,
-      has_aliases: features.has_aliases, has_not_vulnerable: features.has_not_vulnerable,
+    const decision = await phases.run('decide', async () => {
+      await runSql(client, 'stage-manifest');
+      await copyFile(client, copyStatement(MANIFEST_COPY), path.join(opts.bundle, MANIFEST_COPY.file));
+      await runSql(client, 'stage-run', {
+        via: 'clair-bundle', allow_older: !!opts.allowOlder,
+        has_aliases: features.has_aliases, has_not_vulnerable: features.has_not_vulnerable,
+      });
+      return (await runSql<{ decision: string; newest_loaded: Date | null }>(client, 'decide'))[0];
     });
-    const [decision] = await runSql<{ decision: string; newest_loaded: Date | null }>(client, 'decide');
     const base = { digest: manifest.digest, created: manifest.created, schemaVersion: features.schema_version };
     if (decision.decision === 'unchanged' && !opts.dryRun) {
-      const [row] = await runSql<{ id: string }>(client, 'record-outcome', { outcome: 'unchanged', error: '' });
+      const [row] = await phases.run('record-outcome', () => runSql<{ id: string }>(client, 'record-outcome', { outcome: 'unchanged', error: '' }));
       return { ...base, outcome: 'unchanged', historyId: Number(row.id), updaters: [], notes: [], seconds: seconds() };
     }
     if (decision.decision === 'refused') {
       const message = `refused: bundle created ${manifest.created} is older than the newest one loaded (${decision.newest_loaded?.toISOString()})`;
-      if (!opts.dryRun) await runSql(client, 'record-outcome', { outcome: 'refused', error: message });
+      if (!opts.dryRun) await phases.run('record-outcome', () => runSql(client, 'record-outcome', { outcome: 'refused', error: message }));
       throw new RefusedError(message, { hint: 'use --allow-older to load it anyway' });
     }
 
-    await client.query('BEGIN');
+    await phases.run('begin', () => client.query('BEGIN'));
     inTransaction = true;
     try {
-      await runSql(client, 'lock-updaters');
+      await phases.run('lock-updaters', () => runSql(client, 'lock-updaters'));
     } catch (err) {
       throw classifyDbError(err instanceof StatementError ? err.pgError : err, opts.target);
     }
-    await runSql(client, 'create-staging');
-    await runSql(client, 'plan-updaters');
-    const changed = new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
+    await phases.run('create-staging', () => runSql(client, 'create-staging'));
+    const changed = await phases.run('plan-updaters', async () => {
+      await runSql(client, 'plan-updaters');
+      return new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
+    });
     log.info('plan', { changed: changed.size, unchanged: manifest.updaters.length - changed.size });
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
       const t = Date.now();
-      const rows = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')));
-      if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
+      const rows = await phases.run(`copy:${step.file}`, async () => {
+        const n = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')));
+        if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
+        return n;
+      });
       log.info('copied', { file: step.file, rows, ms: Date.now() - t });
       stopIfAborted(opts.signal);
     }
     if (opts.dryRun) {
-      const plan = await runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run');
+      const plan = await phases.run('dry-run', () => runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run'));
       await client.query('ROLLBACK');
       inTransaction = false;
       return {
@@ -185,12 +237,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     }
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable })) {
       const t = Date.now();
-      await runSql(client, name);
+      await phases.run(name, () => runSql(client, name));
       log.info('merged', { step: name, ms: Date.now() - t });
       stopIfAborted(opts.signal);
     }
-    const [history] = await runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load');
-    await client.query('COMMIT');
+    const [history] = await phases.run('record-load', () => runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load'));
+    await phases.run('commit', () => client.query('COMMIT'));
     inTransaction = false;
     const updaters = toResults(history.updaters);
     return {

@@ -58,5 +58,6 @@ export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: bo
     'link-enrichments',
     'replace-mappings',
     'finish-load',
+    'refresh-latest',
   ];
 }
