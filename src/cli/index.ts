@@ -143,6 +143,7 @@ dbOptions(program.command('load'))
   .option('--allow-older', 'load even if a newer bundle was loaded before')
   .option('--no-wait', 'exit 6 at once if another load holds the lock')
   .option('--lock-timeout <duration>', 'how long to wait for the load lock and Clair updater locks', duration, 600_000)
+  .option('--statement-timeout <duration>', 'fail (exit 5, rolled back) when one statement runs or the database stays silent longer, e.g. a stalled network (default: no limit)', duration)
   .option('--json', 'print the summary as JSON')
   .option('--public-key <pem>', 'require manifest.json.sig to verify with this public key (cosign/openssl compatible)')
   .option('--require-signature', 'refuse an unsigned bundle (needs --public-key or CLAIR_BUNDLE_PUBLIC_KEY)')
@@ -157,7 +158,7 @@ dbOptions(program.command('load'))
     process.once('SIGINT', onSignal);
     const summary = await loadBundle({
       bundle, connection: conn.config, target: conn.description, dryRun: o.dryRun, allowOlder: o.allowOlder,
-      noWait: o.wait === false, lockTimeoutMs: o.lockTimeout, publicKey, signal: stop.signal, log: loggerFor(cmd),
+      noWait: o.wait === false, lockTimeoutMs: o.lockTimeout, statementTimeoutMs: o.statementTimeout, publicKey, signal: stop.signal, log: loggerFor(cmd),
     }).finally(() => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

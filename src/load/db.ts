@@ -42,12 +42,21 @@ export async function copyFile(client: pg.ClientBase, statement: string, file: s
   return stream.rowCount ?? 0;
 }
 
+/** The SQLSTATE of a database error, looking through wrappers (StatementError, causes). */
+export function sqlStateOf(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; pgError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = (e.pgError ?? e.cause) as typeof e;
+  }
+  return undefined;
+}
+
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /** Classifies errors from connecting, checking the schema or locking (exit 4 / 6 / 7). */
 export function classifyDbError(err: unknown, target: string): Error {
   const e = err as pg.DatabaseError & { code?: string; errno?: string };
-  const code = e.code ?? '';
+  const code = sqlStateOf(err) ?? e.code ?? '';
   const msg = (err as Error).message ?? String(err);
   if (code === 'CB004') return new DatabaseError(msg, { hint: (e as pg.DatabaseError).hint, cause: err });
   if (code === 'CB007') return new RefusedError(msg, { cause: err });

@@ -4,10 +4,10 @@ import { migrate } from 'postgres-migrations';
 import { verifyBundle } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
-import { AppError, LoadFailedError, RefusedError } from '../errors.js';
+import { AppError, DatabaseError, LoadFailedError, RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { MIGRATIONS_DIR } from '../sql.js';
-import { classifyDbError, copyFile, runSql, StatementError } from './db.js';
+import { loadSql, MIGRATIONS_DIR } from '../sql.js';
+import { classifyDbError, copyFile, runSql, sqlStateOf, StatementError } from './db.js';
 import { copyStatement, dataCopies, mergeSteps, MANIFEST_COPY } from './plan.js';
 
 export interface LoadOptions {
@@ -20,6 +20,12 @@ export interface LoadOptions {
   noWait?: boolean;
   /** Milliseconds to wait for the global lock and Clair's updater locks. */
   lockTimeoutMs?: number;
+  /**
+   * Milliseconds one statement may run (PostgreSQL's statement_timeout, lock waits excepted) and
+   * the database may stay silent (a stalled network) before the load fails and rolls back; also
+   * how long the server keeps a session of ours that went idle inside the transaction. 0 = none.
+   */
+  statementTimeoutMs?: number;
   /** Refuse the bundle unless manifest.json.sig verifies with this public key (PEM). */
   publicKey?: string;
   /** Aborting cancels the running statement and rolls the load back (SIGTERM). */
@@ -77,13 +83,36 @@ export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<str
  */
 class Phases {
   current = '';
+  /** The phase during which the database went silent for longer than allowed. */
+  stalled: { phase: string; ms: number } | undefined;
+  /** Called when the watchdog fires: closes the connection so the pending round trip fails. */
+  onStall: () => void = () => undefined;
   private readonly pauses = testPauses();
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger, private readonly statementTimeoutMs = 0) {}
 
-  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one phase. With a statement timeout, a watchdog allows `statements` statement timeouts
+   * (lock waits: `waitMs` more) plus a grace period for the database's answer, then closes the
+   * connection: a stalled network fails the load instead of hanging it.
+   */
+  async run<T>(name: string, fn: () => Promise<T>, limits: { statements?: number; waitMs?: number; watchdog?: boolean } = {}): Promise<T> {
     this.current = name;
     this.log.debug('phase', { phase: name });
-    const result = await fn();
+    let timer: NodeJS.Timeout | undefined;
+    if (this.statementTimeoutMs > 0 && limits.watchdog !== false) {
+      const ms = this.statementTimeoutMs * (limits.statements ?? 1) + (limits.waitMs ?? 0) + WATCHDOG_GRACE_MS;
+      timer = setTimeout(() => {
+        this.stalled = { phase: name, ms };
+        this.log.warn('no answer from the database: closing the connection', { phase: name, ms });
+        this.onStall();
+      }, ms);
+    }
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      clearTimeout(timer);
+    }
     const pause = this.pauses.get(name);
     if (pause) {
       this.log.debug('test pause', { phase: name, ms: pause });
@@ -93,8 +122,29 @@ class Phases {
   }
 }
 
+/** How much longer than the statement timeout the client waits for an answer. */
+const WATCHDOG_GRACE_MS = 2000;
+/** Without --statement-timeout: how long the server keeps a session of ours idle in the transaction. */
+const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+
+/** Statements in a statement file (for the watchdog): lines ending a statement. */
+function statementCount(name: string): number {
+  return Math.max(1, loadSql(name).split('\n').filter((l) => /;\s*$/.test(l) && !/^\s*--/.test(l)).length);
+}
+
+/** The server's answer to a lost connection of ours: which backend, so it can be ended. */
+interface Backend {
+  pid: number;
+  /** backend_start as text (microseconds, which a JavaScript Date would lose). */
+  started: string;
+}
+
 async function connect(opts: LoadOptions): Promise<pg.Client> {
-  const client = new pg.Client(opts.connection);
+  const timeout = opts.statementTimeoutMs ?? 0;
+  const client = new pg.Client({
+    ...opts.connection,
+    connectionTimeoutMillis: opts.connection.connectionTimeoutMillis ?? (timeout > 0 ? timeout + WATCHDOG_GRACE_MS : undefined),
+  });
   client.on('error', () => undefined); // surfaced through the failing query instead
   try {
     await client.connect();
@@ -106,6 +156,12 @@ async function connect(opts: LoadOptions): Promise<pg.Client> {
   // Staging tables are temporary: give them more than the default 8 MB of local buffers (must be
   // set before the session's first temporary table).
   await client.query("SET temp_buffers = '256MB'").catch(() => undefined);
+  // A session of ours the network cut off (or a stalled client) must not hold the transaction, its
+  // locks and the load lock until TCP notices: the server ends it once idle that long.
+  const idle = timeout > 0 ? Math.max(1000, Math.floor(timeout)) : DEFAULT_IDLE_TIMEOUT_MS;
+  await client.query(`SET idle_in_transaction_session_timeout = ${idle}`).catch(() => undefined);
+  await client.query(`SET idle_session_timeout = ${idle}`).catch(() => undefined); // PostgreSQL >= 14
+  if (timeout > 0) await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(timeout))}`);
   return client;
 }
 
@@ -145,7 +201,7 @@ function toResults(rows: unknown): UpdaterResult[] {
 export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
   const log = opts.log;
-  const phases = new Phases(log);
+  const phases = new Phases(log, opts.statementTimeoutMs);
   const { manifest } = await phases.run('verify', async () => {
     const verified = await verifyBundle(opts.bundle);
     if (opts.publicKey) {
@@ -153,11 +209,20 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       log.info('signature verified', { key: path.basename(opts.publicKey) });
     }
     return verified;
-  });
+  }, { watchdog: false });
   log.info('bundle verified', { digest: manifest.digest.slice(0, 12), updaters: manifest.updaters.length, created: manifest.created });
-  const client = await phases.run('connect', () => connect(opts));
+  const client = await phases.run('connect', () => connect(opts), { watchdog: false });
+  let ended = false;
+  client.on('end', () => (ended = true));
+  /** The connection is gone (closed by the server, the network or the watchdog). */
+  const lostWith = (err: unknown) => ended || (!sqlStateOf(err) && /EPIPE|ECONNRESET|Connection terminated|not queryable/i.test(String((err as Error)?.message)));
+  phases.onStall = () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  const backend: Backend | undefined = await backendOf(client);
   const seconds = () => (Date.now() - started) / 1000;
+  const lockWaitMs = opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000));
+  const statementTimeout = Math.max(0, Math.floor(opts.statementTimeoutMs ?? 0));
   let inTransaction = false;
+  let history: { id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown } | undefined;
   const onAbort = () => {
     log.warn('stopping: cancelling the load and rolling back');
     void cancel(opts.connection, client);
@@ -169,14 +234,17 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       features = await phases.run('check-schema', async () => {
         await runSql(client, 'check-schema');
         return (await runSql<Features>(client, 'detect-schema'))[0];
-      });
-      await phases.run('migrate', () => applyMigrations(client));
+      }, { statements: 2 });
+      await phases.run('migrate', () => applyMigrations(client), { statements: 10 });
+      // Lock waits are bounded by the lock timeout, not the statement timeout.
       await phases.run('lock', async () => {
-        await client.query(`SET lock_timeout = ${opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000))}`);
+        await client.query(`SET lock_timeout = ${lockWaitMs}`);
+        if (statementTimeout) await client.query('SET statement_timeout = 0');
         await runSql(client, 'lock-load');
-      });
+        if (statementTimeout) await client.query(`SET statement_timeout = ${statementTimeout}`);
+      }, { statements: 3, waitMs: lockWaitMs });
     } catch (err) {
-      throw classifyDbError(err instanceof StatementError ? err.pgError : err, opts.target);
+      throw classifyDbError(phases.stalled ? stallError(phases, err) : err instanceof StatementError ? err.pgError : err, opts.target);
     }
     log.info('schema', { version: features.schema_version, aliases: features.has_aliases, not_vulnerable: features.has_not_vulnerable });
     const decision = await phases.run('decide', async () => {
@@ -187,7 +255,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         has_aliases: features.has_aliases, has_not_vulnerable: features.has_not_vulnerable,
       });
       return (await runSql<{ decision: string; newest_loaded: Date | null }>(client, 'decide'))[0];
-    });
+    }, { statements: statementCount('stage-manifest') + 3 });
     const base = { digest: manifest.digest, created: manifest.created, schemaVersion: features.schema_version };
     if (decision.decision === 'unchanged' && !opts.dryRun) {
       const [row] = await phases.run('record-outcome', () => runSql<{ id: string }>(client, 'record-outcome', { outcome: 'unchanged', error: '' }));
@@ -202,15 +270,19 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     await phases.run('begin', () => client.query('BEGIN'));
     inTransaction = true;
     try {
-      await phases.run('lock-updaters', () => runSql(client, 'lock-updaters'));
+      await phases.run('lock-updaters', async () => {
+        if (statementTimeout) await client.query('SET LOCAL statement_timeout = 0');
+        await runSql(client, 'lock-updaters');
+        if (statementTimeout) await client.query(`SET LOCAL statement_timeout = ${statementTimeout}`);
+      }, { statements: 3, waitMs: lockWaitMs });
     } catch (err) {
-      throw classifyDbError(err instanceof StatementError ? err.pgError : err, opts.target);
+      throw classifyDbError(phases.stalled ? stallError(phases, err) : err instanceof StatementError ? err.pgError : err, opts.target);
     }
-    await phases.run('create-staging', () => runSql(client, 'create-staging'));
+    await phases.run('create-staging', () => runSql(client, 'create-staging'), { statements: statementCount('create-staging') });
     const changed = await phases.run('plan-updaters', async () => {
       await runSql(client, 'plan-updaters');
       return new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
-    });
+    }, { statements: statementCount('plan-updaters') + 1 });
     log.info('plan', { changed: changed.size, unchanged: manifest.updaters.length - changed.size });
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
@@ -219,7 +291,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         const n = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')));
         if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
         return n;
-      });
+      }, { statements: step.mapping ? 2 : 1 });
       log.info('copied', { file: step.file, rows, ms: Date.now() - t });
       stopIfAborted(opts.signal);
     }
@@ -237,12 +309,25 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     }
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable })) {
       const t = Date.now();
-      await phases.run(name, () => runSql(client, name));
+      await phases.run(name, () => runSql(client, name), { statements: statementCount(name) });
       log.info('merged', { step: name, ms: Date.now() - t });
       stopIfAborted(opts.signal);
     }
-    const [history] = await phases.run('record-load', () => runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load'));
-    await phases.run('commit', () => client.query('COMMIT'));
+    [history] = await phases.run('record-load', () => runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load'));
+    try {
+      await phases.run('commit', () => client.query('COMMIT'));
+    } catch (err) {
+      if (!lostWith(err)) throw err; // the server answered: rolled back
+      // The connection went away while COMMIT was under way: ask the database what happened.
+      const committed = await confirmCommit(opts, backend, Number(history.id));
+      if (committed === undefined) {
+        throw new DatabaseError(`lost the connection to ${opts.target} during COMMIT and cannot reach it again: whether the load committed is unknown`, {
+          cause: err, hint: 'run `clair-bundle status` (a committed load has a "loaded" history row); loading the bundle again is safe either way',
+        });
+      }
+      if (!committed) throw err;
+      log.warn('the connection was lost during COMMIT; the load committed', { history: Number(history.id) });
+    }
     inTransaction = false;
     const updaters = toResults(history.updaters);
     return {
@@ -250,10 +335,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       notes: notesFor(manifest, features, updaters), seconds: seconds(),
     };
   } catch (err) {
-    if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    const lost = lostWith(err);
+    const failedPhase = phases.current;
+    if (inTransaction && !lost) await phases.run('rollback', () => client.query('ROLLBACK')).catch(() => undefined);
     const failure = err instanceof AppError ? err : new LoadFailedError(
-      opts.signal?.aborted ? 'load stopped by a signal and rolled back' : `load failed and was rolled back: ${(err as Error).message}`, { cause: err });
-    if (failure instanceof LoadFailedError) await recordFailure(opts, client, manifest, failure.message, new Date(started));
+      opts.signal?.aborted ? 'load stopped by a signal and rolled back'
+        : phases.stalled ? `load failed and was rolled back: ${stallError(phases, err).message}`
+          : lost ? `load failed and was rolled back: lost the connection to the database during ${failedPhase}: ${(err as Error).message}`
+            : `load failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    if (failure instanceof LoadFailedError) await recordFailure(opts, phases, lost ? undefined : client, backend, manifest, failure.message, new Date(started));
     throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
@@ -282,26 +372,87 @@ async function cancel(config: pg.ClientConfig, client: pg.Client): Promise<void>
 }
 
 /** The `failed` history row, outside the rolled-back transaction; on a new connection if the old one is gone. */
-async function recordFailure(opts: LoadOptions, client: pg.Client, manifest: Manifest, error: string, startedAt: Date): Promise<void> {
+async function recordFailure(
+  opts: LoadOptions, phases: Phases, client: pg.Client | undefined, backend: Backend | undefined,
+  manifest: Manifest, error: string, startedAt: Date,
+): Promise<void> {
   const values = {
     digest: manifest.digest, created: manifest.created, target: manifest.target ?? '',
     tool_version: manifest.tool.version, started_at: startedAt, error,
   };
-  try {
-    await runSql(client, 'record-failure', values);
-    return;
-  } catch {
-    /* connection lost: try a new one */
+  if (client) {
+    try {
+      await phases.run('record-failure', () => runSql(client, 'record-failure', values));
+      return;
+    } catch {
+      /* connection lost: try a new one */
+    }
   }
-  const fresh = new pg.Client({ ...opts.connection, connectionTimeoutMillis: 5000 });
+  const ok = await withFreshConnection(opts, async (fresh) => {
+    // Our old session may still hold the transaction and its locks (a cut or stalled network):
+    // end it so the next load does not have to wait for the server to notice.
+    await endBackend(fresh, backend);
+    await runSql(fresh, 'record-failure', values);
+    return true;
+  });
+  if (ok === undefined) opts.log.warn('could not record the failure in clair_bundle.load_history (database unreachable)');
+}
+
+/** Runs fn on a new, short-lived connection; undefined when the database cannot be reached. */
+async function withFreshConnection<T>(opts: LoadOptions, fn: (c: pg.Client) => Promise<T>): Promise<T | undefined> {
+  const fresh = new pg.Client({ ...opts.connection, connectionTimeoutMillis: 5000, query_timeout: 30_000 });
   fresh.on('error', () => undefined);
   try {
     await fresh.connect();
-    await runSql(fresh, 'record-failure', values);
+    return await fn(fresh);
   } catch {
-    opts.log.warn('could not record the failure in clair_bundle.load_history (database unreachable)');
+    return undefined;
   } finally {
     await fresh.end().catch(() => undefined);
   }
 }
 
+/** pid and start time of the client's backend, to recognise it later from another connection. */
+async function backendOf(client: pg.Client): Promise<Backend | undefined> {
+  try {
+    const { rows } = await client.query<{ pid: number; started: string }>(
+      'SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()');
+    return rows[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends our old backend if it is still there (same role: no extra privilege needed) and waits until
+ * it is gone, so whatever it was doing is finished: committed or rolled back.
+ */
+async function endBackend(c: pg.Client, backend: Backend | undefined, graceMs = 0): Promise<void> {
+  if (!backend) return;
+  const alive = async () => (await c.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2', [backend.pid, backend.started])).rowCount! > 0;
+  // Still executing a statement of the transaction (e.g. the COMMIT that reached it): let it finish.
+  const busy = async () => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2
+    AND state = 'active' AND backend_xid IS NOT NULL`, [backend.pid, backend.started])).rowCount! > 0;
+  for (let waited = 0; waited < graceMs && await busy(); waited += 100) await sleep(100);
+  if (!(await alive())) return;
+  await c.query('SELECT pg_terminate_backend($1)', [backend.pid]).catch(() => undefined);
+  for (let i = 0; i < 300 && await alive(); i++) await sleep(100);
+}
+
+/**
+ * After losing the connection during COMMIT: true when the load committed (its history row is
+ * there), false when it did not, undefined when the database cannot be reached to tell.
+ */
+async function confirmCommit(opts: LoadOptions, backend: Backend | undefined, historyId: number): Promise<boolean | undefined> {
+  return withFreshConnection(opts, async (c) => {
+    await endBackend(c, backend, 5000);
+    return (await c.query('SELECT 1 FROM clair_bundle.load_history WHERE id = $1', [historyId])).rowCount! > 0;
+  });
+}
+
+function stallError(phases: Phases, err: unknown): Error {
+  const s = phases.stalled!;
+  return new Error(`the database did not answer for ${(s.ms / 1000).toFixed(1)} s during ${s.phase} (--statement-timeout); the connection was closed`, { cause: err });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
