@@ -273,8 +273,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       await phases.run('lock-updaters', async () => {
         if (statementTimeout) await client.query('SET LOCAL statement_timeout = 0');
         await runSql(client, 'lock-updaters');
+        // The statements of the load wait for ordinary locks (e.g. the fast path's DROP INDEX for a
+        // Clair reader) up to the lock timeout; --no-wait applies to the load and updater locks only.
+        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000))}`);
         if (statementTimeout) await client.query(`SET LOCAL statement_timeout = ${statementTimeout}`);
-      }, { statements: 3, waitMs: lockWaitMs });
+      }, { statements: 4, waitMs: lockWaitMs });
     } catch (err) {
       throw classifyDbError(phases.stalled ? stallError(phases, err) : err instanceof StatementError ? err.pgError : err, opts.target);
     }
