@@ -11,6 +11,15 @@ BEGIN
   IF EXISTS (SELECT 1 FROM vuln) OR EXISTS (SELECT 1 FROM uo_vuln) THEN
     RETURN;
   END IF;
+  -- Setting indexes and constraints aside needs the tables' owner (and CREATE on their schema); a
+  -- role with only the grants of README "Least privilege" (PostgreSQL 17+) loads the normal way.
+  IF NOT (pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'vuln'::regclass), 'USAGE')
+      AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'uo_vuln'::regclass), 'USAGE')
+      AND has_schema_privilege((SELECT relnamespace FROM pg_class WHERE oid = 'vuln'::regclass), 'CREATE')
+      AND has_table_privilege('update_operation', 'REFERENCES') AND has_table_privilege('vuln', 'REFERENCES')) THEN
+    RAISE NOTICE 'initial load without the fast path: role % does not own vuln and uo_vuln', current_user;
+    RETURN;
+  END IF;
   -- 1: unique constraints of vuln; 2: plain indexes of vuln and uo_vuln; 3: uo_vuln's foreign keys.
   INSERT INTO stage_rebuild
   SELECT 1, c.conrelid, c.conname, pg_get_constraintdef(c.oid)

@@ -88,9 +88,9 @@ export function renderLoadScript(manifest: Manifest): string {
     '\\endif',
   );
   add(section('1. Refuse anything but a Clair matcher schema of a supported version'), loadSql('check-schema'));
-  add(gset(loadSql('detect-schema')));
+  add(gset(loadSql('detect-schema')), loadSql('check-privileges'));
   add(section('2. clair-bundle\'s own schema (idempotent; bookkeeping compatible with postgres-migrations)'));
-  add('CREATE SCHEMA IF NOT EXISTS clair_bundle;', 'BEGIN;', 'SET LOCAL search_path TO clair_bundle;');
+  add(loadSql('create-schema'), 'BEGIN;', 'SET LOCAL search_path TO clair_bundle;');
   const ms = migrations();
   for (const m of ms) add(`-- ${m.fileName}`, m.sql.trimEnd());
   add(

@@ -167,7 +167,7 @@ async function connect(opts: LoadOptions): Promise<pg.Client> {
 
 /** Our schema through postgres-migrations, on this client with search_path = clair_bundle. */
 async function applyMigrations(client: pg.Client): Promise<void> {
-  await client.query('CREATE SCHEMA IF NOT EXISTS clair_bundle');
+  await runSql(client, 'create-schema');
   await client.query('SET search_path TO clair_bundle');
   try {
     await migrate({ client }, MIGRATIONS_DIR, { logger: () => undefined });
@@ -233,8 +233,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     try {
       features = await phases.run('check-schema', async () => {
         await runSql(client, 'check-schema');
-        return (await runSql<Features>(client, 'detect-schema'))[0];
-      }, { statements: 2 });
+        const detected = (await runSql<Features>(client, 'detect-schema'))[0];
+        await runSql(client, 'check-privileges');
+        return detected;
+      }, { statements: 3 });
       await phases.run('migrate', () => applyMigrations(client), { statements: 10 });
       // Lock waits are bounded by the lock timeout, not the statement timeout.
       await phases.run('lock', async () => {
@@ -341,12 +343,13 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const lost = lostWith(err);
     const failedPhase = phases.current;
     if (inTransaction && !lost) await phases.run('rollback', () => client.query('ROLLBACK')).catch(() => undefined);
-    const failure = err instanceof AppError ? err : new LoadFailedError(
+    const denied = !(err instanceof AppError) && sqlStateOf(err) === '42501';
+    const failure = err instanceof AppError ? err : denied ? permissionError(err, opts.target) : new LoadFailedError(
       opts.signal?.aborted ? 'load stopped by a signal and rolled back'
         : phases.stalled ? `load failed and was rolled back: ${stallError(phases, err).message}`
           : lost ? `load failed and was rolled back: lost the connection to the database during ${failedPhase}: ${(err as Error).message}`
             : `load failed and was rolled back: ${(err as Error).message}`, { cause: err });
-    if (failure instanceof LoadFailedError) await recordFailure(opts, phases, lost ? undefined : client, backend, manifest, failure.message, new Date(started));
+    if (failure instanceof LoadFailedError || denied) await recordFailure(opts, phases, lost ? undefined : client, backend, manifest, failure.message, new Date(started));
     throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
@@ -383,12 +386,13 @@ async function recordFailure(
     digest: manifest.digest, created: manifest.created, target: manifest.target ?? '',
     tool_version: manifest.tool.version, started_at: startedAt, error,
   };
+  let reason = '';
   if (client) {
     try {
       await phases.run('record-failure', () => runSql(client, 'record-failure', values));
       return;
-    } catch {
-      /* connection lost: try a new one */
+    } catch (err) {
+      reason = (err as Error).message; // connection lost, or no privilege: try a new connection
     }
   }
   const ok = await withFreshConnection(opts, async (fresh) => {
@@ -397,18 +401,19 @@ async function recordFailure(
     await endBackend(fresh, backend);
     await runSql(fresh, 'record-failure', values);
     return true;
-  });
-  if (ok === undefined) opts.log.warn('could not record the failure in clair_bundle.load_history (database unreachable)');
+  }, (err) => (reason = (err as Error).message));
+  if (!ok) opts.log.warn('could not record the failure in clair_bundle.load_history', { reason });
 }
 
 /** Runs fn on a new, short-lived connection; undefined when the database cannot be reached. */
-async function withFreshConnection<T>(opts: LoadOptions, fn: (c: pg.Client) => Promise<T>): Promise<T | undefined> {
+async function withFreshConnection<T>(opts: LoadOptions, fn: (c: pg.Client) => Promise<T>, onError?: (err: unknown) => void): Promise<T | undefined> {
   const fresh = new pg.Client({ ...opts.connection, connectionTimeoutMillis: 5000, query_timeout: 30_000 });
   fresh.on('error', () => undefined);
   try {
     await fresh.connect();
     return await fn(fresh);
-  } catch {
+  } catch (err) {
+    onError?.(err);
     return undefined;
   } finally {
     await fresh.end().catch(() => undefined);
@@ -450,6 +455,13 @@ async function confirmCommit(opts: LoadOptions, backend: Backend | undefined, hi
   return withFreshConnection(opts, async (c) => {
     await endBackend(c, backend, 5000);
     return (await c.query('SELECT 1 FROM clair_bundle.load_history WHERE id = $1', [historyId])).rowCount! > 0;
+  });
+}
+
+/** A statement refused for lack of a privilege (exit 4); the load was rolled back. */
+function permissionError(err: unknown, target: string): DatabaseError {
+  return new DatabaseError(`permission denied on ${target}: ${(err as Error).message} (the load was rolled back)`, {
+    cause: err, hint: 'see "Least privilege" in the README for the grants the loader needs',
   });
 }
 
