@@ -83,6 +83,8 @@ const program = new Command('clair-bundle')
   .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default('text'))
   .addHelpText('after', EXIT_CODES)
   .showHelpAfterError()
+  // Commander echoes mistyped arguments (`--dbx=postgres://user:password@…`): redact them too.
+  .configureOutput({ writeErr: (str) => process.stderr.write(redact(str, secrets)) })
   .exitOverride();
 
 program.command('fetch')

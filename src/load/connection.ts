@@ -107,7 +107,10 @@ async function connstringFromClairConfig(file: string): Promise<string> {
   try {
     doc = parseYaml(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`cannot read Clair config ${file}: ${(err as Error).message}`, { cause: err });
+    // The YAML parser's message quotes the offending lines, which may hold the connection string:
+    // keep its first line (what and where) only.
+    const what = (err as Error).message.split('\n')[0].replace(/:\s*$/, '');
+    throw new ConfigError(`cannot read Clair config ${file}: ${what}`, { cause: err });
   }
   const conn = (doc as { matcher?: { connstring?: unknown } } | null)?.matcher?.connstring;
   if (typeof conn !== 'string' || conn.trim() === '') {
