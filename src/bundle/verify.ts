@@ -73,6 +73,80 @@ async function firstLineOf(abs: string): Promise<string> {
   return nl < 0 ? text : text.slice(0, nl + 1);
 }
 
+/** psql meta-commands load.sql may hold (src/bundle/load-script.ts writes nothing else). */
+const META_COMMANDS = new Set(['set', 'if', 'elif', 'else', 'endif', 'echo', 'gset', 'copy']);
+const COPY_LINE = /^\\copy (stage_[a-z_]+) \([a-z_, ]+\) FROM '((?:[^']|'')+)' WITH \([^\n]*\)$/;
+
+/**
+ * load.sql holds statements and \copy lines only (contract §3): every row a DBA's psql loads must
+ * come from a bundle file the manifest lists and checks. Refuses, naming the line, a script that
+ * carries data or runs anything else: COPY … FROM STDIN / PROGRAM, a \copy from stdin or from a
+ * file outside the manifest, or any psql meta-command other than the ones clair-bundle writes
+ * (\! shell escapes, \i includes, \o output redirection, …).
+ */
+export function checkLoadScript(text: string, dataFiles: ReadonlySet<string>): void {
+  const lineAt = (pos: number) => text.slice(0, pos).split('\n').length;
+  const fail = (pos: number, what: string): never => {
+    const line = lineAt(pos);
+    throw new BundleError(`load.sql line ${line}: ${what}; clair-bundle never writes that (edited after the build?)`, {
+      place: { file: 'load.sql', record: `line ${line}` },
+    });
+  };
+  // The SQL with comments, string literals and dollar-quoted bodies blanked out (newlines kept).
+  const code = text.split('');
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to && k < code.length; k++) if (code[k] !== '\n') code[k] = ' ';
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '-' && text[i + 1] === '-') {
+      const end = text.indexOf('\n', i);
+      blank(i, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) fail(i, 'unterminated comment');
+      blank(i, end + 2);
+      i = end + 2;
+    } else if (c === "'") {
+      const escapes = /[eE]$/.test(text.slice(Math.max(0, i - 1), i));
+      let j = i + 1;
+      for (; j < text.length; j++) {
+        if (escapes && text[j] === '\\') j++;
+        else if (text[j] === "'" && text[j + 1] === "'") j++;
+        else if (text[j] === "'") break;
+      }
+      blank(i, j + 1);
+      i = j + 1;
+    } else if (c === '$' && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(text.slice(i, i + 64))) {
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i, i + 64))![0];
+      const end = text.indexOf(tag, i + tag.length);
+      if (end < 0) fail(i, 'unterminated dollar quote');
+      const copy = /\b(COPY|PROGRAM)\b/i.exec(text.slice(i, end));
+      if (copy) fail(i + copy.index, `${copy[1].toUpperCase()} inside a dollar-quoted block`);
+      blank(i, end + tag.length);
+      i = end + tag.length;
+    } else if (c === '\\') {
+      const end = text.indexOf('\n', i);
+      const rest = text.slice(i, end < 0 ? text.length : end);
+      const cmd = /^\\([a-z]*)/.exec(rest)?.[1] ?? '';
+      if (i > 0 && text[i - 1] !== '\n') fail(i, `psql meta-command ${JSON.stringify(rest.slice(0, 20))} inside a line`);
+      if (!META_COMMANDS.has(cmd)) fail(i, `psql meta-command ${rest.split(/\s/)[0]}`);
+      if (cmd === 'copy') {
+        const m = COPY_LINE.exec(rest);
+        if (!m || !dataFiles.has(m[2].replace(/''/g, "'"))) fail(i, '\\copy from anything but a data file the manifest lists');
+      }
+      blank(i, i + rest.length);
+      i += rest.length;
+    } else {
+      i++;
+    }
+  }
+  const copy = /\b(COPY|PROGRAM)\b/i.exec(code.join(''));
+  if (copy) fail(copy.index, `SQL ${copy[1].toUpperCase()} statement (data or commands inside the script)`);
+}
+
 export interface VerifyResult {
   manifest: Manifest;
   files: number;
@@ -121,5 +195,7 @@ export async function verifyBundle(dir: string): Promise<VerifyResult> {
       rows += expect.rows;
     }
   }
+  const dataFiles = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path).filter((p) => p !== 'load.sql')]);
+  checkLoadScript(await readFile(path.join(dir, 'load.sql'), 'utf8'), dataFiles);
   return { manifest, files: manifest.files.length, rows };
 }
