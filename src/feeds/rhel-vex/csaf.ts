@@ -1,20 +1,22 @@
 import { cpeString } from '../../model/cpe.js';
 import { qualifier, type PackageUrl } from '../../model/purl.js';
-import { MAX_INT32, compareVersionValues, version } from '../../model/version.js';
-import type { Alias, NormalizedSeverity, Range, Vulnerability } from '../../model/vulnerability.js';
-import { validCvssV2, validCvssV3, validCvssV4 } from './cvss.js';
+import type { Alias, Range, Vulnerability } from '../../model/vulnerability.js';
+import { creatorRecords, type ProductCache } from './creator.js';
+import {
+  DocumentError, REPO_KEY_OCI, REPO_KEY_RPM, Ranger, UPDATER, cut, floodRange, moduleName, normalizedSeverity, packageName, vector,
+} from './fields.js';
 import { goPathBase } from './mirror.js';
 import { CLAIRCORE_BASE_URL, type VexRules } from './rules.js';
 import { DocIndex, archOf, dedupeKey, isSourceArch, statuses, type Status, type StatusName } from './status.js';
-import { utcInstant, type Csaf, type Score, type Vulnerability as CsafVulnerability } from './upstream.js';
+import { utcInstant, type Csaf, type Vulnerability as CsafVulnerability } from './upstream.js';
+
+export { DocumentError, UPDATER, parseRhctag } from './fields.js';
 
 /**
  * One CSAF VEX document → its Vulnerability records (claircore rhel/vex/parser.go;
- * spec clair-updaters.md §4.5–4.10). Version-dependent choices come from `rules`.
+ * spec clair-updaters.md §4.5–4.10). Version-dependent choices come from `rules`; rules with
+ * `resolution: 'creator'` (claircore v1.5.48) are handled by creator.ts.
  */
-export const UPDATER = 'rhel-vex';
-const REPO_KEY_RPM = 'rhel-cpe-repository';
-const REPO_KEY_OCI = 'rhcc-container-repository';
 const SPACE_REDHAT = 'https://access.redhat.com/security/cve/';
 
 export interface DocumentResult {
@@ -28,19 +30,18 @@ export interface DocumentResult {
 export interface ConvertOptions {
   rules: VexRules;
   ignoreKernelPackages?: boolean;
-}
-
-/** A document claircore refuses (bad `cve`); the whole update aborts. */
-export class DocumentError extends Error {
-  constructor(readonly record: string, message: string) {
-    super(message);
-  }
+  /**
+   * `creator` rules: claircore's product cache, shared by every document of one update (one
+   * DeltaParse). Without it each document gets its own.
+   */
+  productCache?: ProductCache;
 }
 
 export function convertDocument(doc: Csaf, opts: ConvertOptions): DocumentResult {
   const name = doc.document.tracking.id;
   if (doc.document.tracking.status === 'deleted') return { name, deleted: true, records: [] };
-  const idx = new DocIndex(doc);
+  if (opts.rules.resolution === 'creator') return { name, deleted: false, records: creatorRecords(doc, opts.rules, opts.productCache ?? new Map()) };
+  const idx = new DocIndex(doc, opts.rules);
   const docLink = documentLink(doc, name, opts.rules);
   const skip = new Set<string>();
   const records: Vulnerability[] = [];
@@ -66,7 +67,7 @@ function entries(ctx: Ctx, v: CsafVulnerability, which: StatusName): Generator<S
 function documentLink(doc: Csaf, name: string, rules: VexRules): string {
   let link = '';
   for (const r of doc.document.references) if (r.category === 'self') link = r.url;
-  if (link !== '' || rules.missingSelfLink === 'none') return link;
+  if (link !== '' || rules.missingSelfLink !== 'synthesize') return link;
   const lower = name.toLowerCase();
   const parts = lower.split('-');
   if (parts.length < 3 || parts[0] !== 'cve') return '';
@@ -86,7 +87,7 @@ function commonFields(name: string, v: CsafVulnerability, docLink: string, rules
     if (r.category === 'self') self = { space: SPACE_REDHAT, name: v.cve };
     if (r.category === 'external') aliases.push(...externalAliases(r.url));
   }
-  if (docLink !== '') links.push(docLink);
+  if (docLink !== '' || rules.missingSelfLink === 'empty') links.push(docLink);
   let description = '';
   for (const n of v.notes) if (n.category === 'description') description = n.text;
   const base: Vulnerability = {
@@ -110,51 +111,7 @@ function externalAliases(url: string): Alias[] {
   return [];
 }
 
-function cut(s: string, sep: string): [string, string | undefined] {
-  const i = s.indexOf(sep);
-  return i === -1 ? [s, undefined] : [s.slice(0, i), s.slice(i + sep.length)];
-}
-
 // ---- per-entry helpers ----------------------------------------------------------------
-
-/** The vector (v4, v3, v2) of a score when claircore can parse it, else undefined. */
-function vector(sc: Score | undefined): string | undefined {
-  if (!sc) return undefined;
-  if (sc.cvss_v4) return validCvssV4(sc.cvss_v4.vectorString) ? sc.cvss_v4.vectorString : undefined;
-  if (sc.cvss_v3) return validCvssV3(sc.cvss_v3.vectorString) ? sc.cvss_v3.vectorString : undefined;
-  if (sc.cvss_v2) return validCvssV2(sc.cvss_v2.vectorString) ? sc.cvss_v2.vectorString : undefined;
-  return undefined;
-}
-
-function normalizedSeverity(st: Status): NormalizedSeverity {
-  switch (st.threat?.details.toLowerCase()) {
-    case 'low': return 'Low';
-    case 'moderate': return 'Medium';
-    case 'important': return 'High';
-    case 'critical': return 'Critical';
-    default: return 'Unknown';
-  }
-}
-
-/** extractPackageName; undefined for an OCI repository_url without '/'. */
-function packageName(p: PackageUrl): string | undefined {
-  if (p.type !== 'oci') return p.name;
-  if (p.namespace !== '') return `${p.namespace}/${p.name}`;
-  const ru = qualifier(p, 'repository_url');
-  if (ru === undefined) return p.name;
-  const slash = ru.indexOf('/');
-  return slash === -1 ? undefined : ru.slice(slash + 1);
-}
-
-/** componentPURLToModuleName: `name:stream` from rpmmod; undefined when malformed. */
-function moduleName(p: PackageUrl): string | undefined {
-  const v = qualifier(p, 'rpmmod');
-  if (v === undefined) return '';
-  const [name, rest] = cut(v, ':');
-  if (rest === undefined || rest === '') return undefined;
-  const [stream] = cut(rest, ':');
-  return stream === '' ? undefined : `${name}:${stream}`;
-}
 
 /** extractFixedInVersion; undefined for an OCI purl without a tag. */
 function fixedInVersion(p: PackageUrl): string | undefined {
@@ -165,10 +122,6 @@ function fixedInVersion(p: PackageUrl): string | undefined {
 
 function repoFor(st: Status) {
   return { name: cpeString(st.wfn), key: st.purl.type === 'oci' ? REPO_KEY_OCI : REPO_KEY_RPM, uri: '' };
-}
-
-function floodRange(): Range {
-  return { lower: version('rhctag', []), upper: version('rhctag', [MAX_INT32]) };
 }
 
 function appendArch(rec: Vulnerability, st: Status): void {
@@ -219,7 +172,7 @@ function createFixed(st: Status, base: Vulnerability, ranger: Ranger): Vulnerabi
     range = r;
   }
   return {
-    ...base, fixedInVersion: fixedIn, severity: sev, normalizedSeverity: normalizedSeverity(st),
+    ...base, fixedInVersion: fixedIn, severity: sev, normalizedSeverity: normalizedSeverity(st.threat?.details),
     package: { name, version: '', module, arch: '', kind: 'binary' },
     repo: repoFor(st), range, links: withRemediation(base.links, st),
   };
@@ -233,7 +186,7 @@ function knownAffectedRecords(ctx: Ctx, v: CsafVulnerability, base: Vulnerabilit
     const sev = st.score ? vector(st.score) : '';
     if (name === undefined || module === undefined || sev === undefined) continue;
     out.push({
-      ...base, severity: sev, normalizedSeverity: normalizedSeverity(st),
+      ...base, severity: sev, normalizedSeverity: normalizedSeverity(st.threat?.details),
       package: { name, version: '', module, arch: '', kind: 'source' },
       repo: repoFor(st), range: st.purl.type === 'oci' ? floodRange() : null,
     });
@@ -264,62 +217,8 @@ function createNotAffected(st: Status, base: Vulnerability): Vulnerability | und
   if (name === undefined || module === undefined || sev === undefined) return undefined;
   const oci = st.purl.type === 'oci';
   return {
-    ...base, invert: true, severity: sev, normalizedSeverity: normalizedSeverity(st),
+    ...base, invert: true, severity: sev, normalizedSeverity: normalizedSeverity(st.threat?.details),
     package: { name, version: '', module, arch: '', kind: oci ? 'ancestry' : 'binary' },
     repo: repoFor(st), range: oci ? floodRange() : null, links: withRemediation(base.links, st),
   };
-}
-
-// ---- OCI ranges (pkg/rhctag) ----------------------------------------------------------
-
-/** Per purl name, the range with the strictly lowest Lower; its Lower is reset to 0 at the end. */
-class Ranger {
-  private readonly lowest = new Map<string, Range>();
-
-  add(purlName: string, fixedIn: string): Range | undefined {
-    let rng: Range;
-    if (fixedIn === '') {
-      rng = floodRange();
-    } else {
-      const t = parseRhctag(fixedIn);
-      if (!t) return undefined;
-      rng = { lower: version('rhctag', [t.major, t.minor, 0]), upper: version('rhctag', [t.major, t.minor, MAX_INT32]) };
-    }
-    const cur = this.lowest.get(purlName);
-    if (!cur || compareVersionValues(rng.lower, cur.lower) < 0) this.lowest.set(purlName, rng);
-    return rng;
-  }
-
-  resetLowest(): void {
-    for (const r of this.lowest.values()) r.lower = version('rhctag', []);
-  }
-}
-
-/** rhctag.Parse: strip `v`, cut at the first `-`, major before the first `.`, minor (or 0) next. */
-export function parseRhctag(tag: string): { major: number; minor: number } | undefined {
-  let s = tag.startsWith('v') ? tag.slice(1) : tag;
-  const dash = s.indexOf('-');
-  if (dash > 0) s = s.slice(0, dash);
-  const major = upToDot(s);
-  if (!major) return undefined;
-  const minor = upToDot(major.rest);
-  return { major: major.value, minor: minor?.value ?? 0 };
-}
-
-function upToDot(s: string): { value: number; rest: string } | undefined {
-  const dot = s.indexOf('.');
-  if (dot > 0) {
-    const v = atoi(s.slice(0, dot));
-    return v === undefined ? undefined : { value: v, rest: s.slice(dot + 1) };
-  }
-  const v = atoi(s);
-  return v === undefined ? undefined : { value: v, rest: '' };
-}
-
-/** Go strconv.Atoi (int64 range), then the int32 conversion Version() applies. */
-function atoi(s: string): number | undefined {
-  if (!/^[+-]?\d+$/.test(s)) return undefined;
-  const n = BigInt(s);
-  if (n > 9223372036854775807n || n < -9223372036854775808n) return undefined;
-  return Number(BigInt.asIntN(32, n));
 }

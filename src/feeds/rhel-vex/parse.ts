@@ -20,7 +20,9 @@ import { CsafDecodeError, decodeCsaf } from './upstream.js';
  * applied to a mirror): every document changed (changes.csv) after the archive's
  * Last-Modified, from its loose copy; then every archive document whose base name was not
  * changed or deleted after that time. Documents of years before 2015 are ignored, deleted
- * CVEs yield nothing. The only feed-wide state is the set of changed/deleted names.
+ * CVEs yield nothing (unless `deletionDropsChanged` is off, as in v1.5.48: then a deletion
+ * does not undo a changed document read before it). The feed-wide state is the set of changed/deleted names and, for `creator` rules,
+ * claircore's product cache.
  */
 export const PART = 'rhel-vex';
 
@@ -48,7 +50,9 @@ interface Delta {
   deleted: Set<string>;
 }
 
-export async function* snapshotRecords(dir: string, mirror: string, opts: ConvertOptions, log: Logger): AsyncGenerator<Vulnerability> {
+export async function* snapshotRecords(dir: string, mirror: string, options: ConvertOptions, log: Logger): AsyncGenerator<Vulnerability> {
+  // One snapshot is one claircore DeltaParse: `creator` rules share a product cache across it.
+  const opts = options.rules.resolution === 'creator' ? { productCache: new Map(), ...options } : options;
   const archiveName = await readArchiveName(dir);
   const since = archiveTime(await readFetchRecord(mirror, FEED), archiveName, log);
   const delta = await readDelta(dir, since);
@@ -56,7 +60,7 @@ export async function* snapshotRecords(dir: string, mirror: string, opts: Conver
   for (const rel of delta.loose) {
     const file = `${PART}/${rel}`;
     const body = await readLoose(path.join(dir, ...rel.split('/')), file);
-    const records = documentRecords(body, file, opts, delta.deleted);
+    const records = documentRecords(body, file, opts, opts.rules.deletionDropsChanged ? delta.deleted : undefined);
     stats.loose++;
     stats.records += records.length;
     yield* records;

@@ -1,5 +1,6 @@
 import { CpeError, unbindCpe, type Wfn } from '../../model/cpe.js';
-import { PurlError, parsePurl, qualifier, type PackageUrl } from '../../model/purl.js';
+import { PurlError, qualifier, type PackageUrl } from '../../model/purl.js';
+import { parsePurlFor } from './purl-v013.js';
 import { ALLOWED_KERNEL_PACKAGES, type VexRules } from './rules.js';
 import type { Csaf, Product, ProductBranch, Relationship, Remediation, Score, Threat, Vulnerability } from './upstream.js';
 
@@ -33,18 +34,21 @@ export class DocIndex {
   readonly threats = new Map<string, Threat>();
   readonly remediations = new Map<string, Remediation>();
 
-  constructor(doc: Csaf) {
+  constructor(doc: Csaf, rules: Pick<VexRules, 'lookup' | 'remediation'>) {
     this.indexProducts(doc.product_tree);
     for (const r of doc.product_tree.relationships) {
       if (r.category === 'default_component_of') this.relationships.set(r.full_product_name.product_id, r);
     }
+    const put = <T>(m: Map<string, T>, id: string, x: T) => {
+      if (rules.lookup === 'last' || !m.has(id)) m.set(id, x);
+    };
     for (const v of doc.vulnerabilities) {
-      for (const s of v.scores) for (const id of s.products) this.scores.set(id, s);
+      for (const s of v.scores) for (const id of s.products) put(this.scores, id, s);
       for (const t of v.threats) {
-        if (t.category === 'impact') for (const id of t.product_ids) this.threats.set(id, t);
+        if (t.category === 'impact') for (const id of t.product_ids) put(this.threats, id, t);
       }
       for (const r of v.remediations) {
-        if (r.category !== 'vendor_fix') continue;
+        if (rules.remediation === 'vendor_fix' && r.category !== 'vendor_fix') continue;
         for (const id of r.product_ids) if (!this.remediations.has(id)) this.remediations.set(id, r);
       }
     }
@@ -93,8 +97,8 @@ export function* statuses(
       if (!repo) skip.add(repoId);
       continue;
     }
-    const wfn = helper(repo, 'cpe', id, unbindCpe);
-    const purl = helper(pkg, 'purl', id, parsePurl);
+    const wfn = helper(repo, 'cpe', id, rules.cpePreEscape ? (s) => unbindCpe(escapeCpe(s)) : unbindCpe);
+    const purl = helper(pkg, 'purl', id, (s) => parsePurlFor(rules.purl, s));
     if (!purl || !wfn) {
       if (!purl) skip.add(pkgId);
       if (!wfn) skip.add(repoId);
@@ -126,8 +130,16 @@ function helper<T>(p: Product, kind: 'cpe' | 'purl', statusId: string, parse: (s
   }
 }
 
+/** escapeCPE (claircore up to v1.5.52): per `:` component, a trailing `*` → `%02`, every `?` → `%01`. */
+export function escapeCpe(s: string): string {
+  return s
+    .split(':')
+    .map((c) => (c.endsWith('*') ? c.slice(0, -1) + '%02' : c).replaceAll('?', '%01'))
+    .join(':');
+}
+
 /** checkPURL: rpm or oci, kernel rule, rpm namespace `redhat`. */
-function usablePurl(p: PackageUrl, rules: VexRules, ignoreKernel: boolean): boolean {
+export function usablePurl(p: PackageUrl, rules: VexRules, ignoreKernel: boolean): boolean {
   if (p.type !== 'rpm' && p.type !== 'oci') return false;
   if (p.name.startsWith('kernel')) {
     if (rules.kernel === 'drop-all' || ignoreKernel || !ALLOWED_KERNEL_PACKAGES.has(p.name)) return false;
