@@ -4,6 +4,9 @@ import { rhelMappings } from './rhel-mappings/index.js';
 import { rhelVex } from './rhel-vex/index.js';
 import { osv } from './osv/index.js';
 import { ubuntu } from './ubuntu/index.js';
+import { oracle } from './oracle/index.js';
+import { photon } from './photon/index.js';
+import { suse } from './suse/index.js';
 import type { Feed } from './types.js';
 
 /** Every feed, one line each. */
@@ -14,6 +17,9 @@ export const feeds: readonly Feed[] = [
   debian,
   ubuntu,
   osv,
+  suse,
+  oracle,
+  photon,
 ];
 
 export function feedById(id: string): Feed | undefined {

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/quay/claircore/alpine"
 	"github.com/quay/claircore/debian"
 	"github.com/quay/claircore/libvuln/driver"
+	"github.com/quay/claircore/oracle"
+	"github.com/quay/claircore/photon"
 	"github.com/quay/claircore/rhel/vex"
+	"github.com/quay/claircore/suse"
 	"github.com/quay/claircore/ubuntu"
 	"github.com/quay/claircore/updater/osv"
 )
@@ -50,6 +55,14 @@ var feeds = map[string]feed{
 	// osv: FactoryConfig{url, allowlist}, UpdaterConfig{url}. The factory reads
 	// /ecosystems.txt at the server root (it replaces the URL path), the dumps under url.
 	"osv": {static(func() driver.UpdaterSetFactory { return new(osv.Factory) }), urlBlock("osv", "/osv/")},
+	// suse: FactoryConfig{url}. The factory GETs the directory page (the mirror serves DIR/index.html)
+	// and makes one updater per SLES / Leap >= 15.5 .xml.gz it links, each fetching base+href (gzip).
+	"suse": {static(func() driver.UpdaterSetFactory { return new(suse.Factory) }), urlBlock("suse", "/suse-oval/pub/projects/security/oval/")},
+	// oracle, photon: fixed sets (oracle-2007..<this year>-updater, photon-updater-1.0..5.0) with no
+	// factory config; each updater gets UpdaterConfig{url} at its file in the mirror, and updaters
+	// whose file the mirror lacks are left out of the run (see presentFactory).
+	"oracle": {present(funcSet(oracle.UpdaterSet), oracleFile), fileBlocks("oracle", oracleFile)},
+	"photon": {present(funcSet(photon.UpdaterSet), photonFile), fileBlocks("photon", photonFile)},
 }
 
 // static adapts a constructor that cannot fail.
@@ -93,6 +106,105 @@ func ubuntuBlocks(base, n string) any {
 		return map[string]any{"url": base + "/ubuntu-oval/oval/com.ubuntu." + r + ".cve.oval.xml", "use_bzip2": false}
 	}
 	return nil
+}
+
+// oracleFile is the mirror path of an oracle-<year>-updater's file.
+func oracleFile(n string) string {
+	y, ok := strings.CutPrefix(n, "oracle-")
+	if y, ok2 := strings.CutSuffix(y, "-updater"); ok && ok2 {
+		return "/oracle-oval/security/oval/com.oracle.elsa-" + y + ".xml.bz2"
+	}
+	return ""
+}
+
+// photonFile is the mirror path of a photon-updater-<N>.0 (v1.5.48: photon-updater-photon<N>) file.
+func photonFile(n string) string {
+	r, ok := strings.CutPrefix(n, "photon-updater-")
+	if !ok {
+		return ""
+	}
+	if !strings.HasPrefix(r, "photon") {
+		r = "photon" + strings.TrimSuffix(r, ".0")
+	}
+	return "/photon-oval/photon/photon_oval_definitions/com.vmware.phsa-" + r + ".xml"
+}
+
+// fileBlocks gives the set's block {"mirror": base} (read by presentFactory) and each updater's
+// UpdaterConfig{url} at its file in the mirror.
+func fileBlocks(set string, file func(string) string) func(base, n string) any {
+	return func(base, n string) any {
+		if n == set {
+			return map[string]any{"mirror": base}
+		}
+		if rel := file(n); rel != "" {
+			return map[string]any{"url": base + rel}
+		}
+		return nil
+	}
+}
+
+// presentFactory is a claircore updater set without the updaters whose file the mirror does not
+// have (HEAD answers 404). claircore fails such an updater every run (no update operation, no
+// rows; clair-bundle records the file absent and builds no updater either), and a failed updater
+// fails the oracle's run, so they are reported on stderr and left out.
+type presentFactory struct {
+	inner driver.UpdaterSetFactory
+	file  func(string) string
+	base  string
+	c     *http.Client
+}
+
+func present(f func(context.Context) (driver.UpdaterSetFactory, error), file func(string) string) func(context.Context) (driver.UpdaterSetFactory, error) {
+	return func(ctx context.Context) (driver.UpdaterSetFactory, error) {
+		inner, err := f(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &presentFactory{inner: inner, file: file}, nil
+	}
+}
+
+func (p *presentFactory) Configure(ctx context.Context, cf driver.ConfigUnmarshaler, c *http.Client) error {
+	var cfg struct {
+		Mirror string `json:"mirror"`
+	}
+	if err := cf(&cfg); err != nil {
+		return err
+	}
+	p.base, p.c = cfg.Mirror, c
+	if inner, ok := p.inner.(driver.Configurable); ok {
+		return inner.Configure(ctx, cf, c)
+	}
+	return nil
+}
+
+func (p *presentFactory) UpdaterSet(ctx context.Context) (driver.UpdaterSet, error) {
+	set, err := p.inner.UpdaterSet(ctx)
+	if err != nil || p.c == nil || p.base == "" {
+		return set, err
+	}
+	out := driver.NewUpdaterSet()
+	for _, u := range set.Updaters() {
+		if rel := p.file(u.Name()); rel != "" {
+			req, err := http.NewRequestWithContext(ctx, http.MethodHead, p.base+rel, nil)
+			if err != nil {
+				return out, err
+			}
+			res, err := p.c.Do(req)
+			if err != nil {
+				return out, err
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusNotFound {
+				slog.WarnContext(ctx, "the mirror lacks this updater's file; updater left out", "updater", u.Name(), "path", rel)
+				continue
+			}
+		}
+		if err := out.Add(u); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 var _ = factoryOf[*vex.Factory] // keep the helpers compiled even when unused

@@ -42,6 +42,13 @@ export async function sniffCompression(file: string): Promise<XmlCompression> {
   }
 }
 
+/** A compressed stream that is not of the expected kind, corrupt, or cut short. */
+export class DecompressionError extends Error {
+  constructor(readonly compression: Exclude<XmlCompression, 'none'>, cause: Error) {
+    super(`corrupt or truncated ${compression} stream: ${cause.message}`, { cause });
+  }
+}
+
 /** The decompressed byte stream of a mirror file. */
 export function openDecompressed(file: string, compression: XmlCompression): Readable {
   const raw = createReadStream(file, { highWaterMark: 64 * 1024 });
@@ -51,7 +58,7 @@ export function openDecompressed(file: string, compression: XmlCompression): Rea
   const out = new PassThrough();
   const fail = (err: Error) => out.destroy(err);
   raw.on('error', fail);
-  decompress.on('error', fail);
+  decompress.on('error', (err: Error) => fail(new DecompressionError(compression, err)));
   out.on('close', () => raw.destroy());
   raw.pipe(decompress).pipe(out);
   return out;
@@ -109,7 +116,14 @@ export async function* xmlEvents(input: AsyncIterable<Buffer | string>): AsyncGe
   parser.on('error', (err) => {
     if (!done) failure ??= err;
   });
-  const fail = (message: string): XmlSyntaxError => new XmlSyntaxError(message.replace(/^\d+:\d+: /, ''), parser.line, parser.column + 1);
+  const fail = (message: string): XmlSyntaxError => {
+    // saxes prefixes its messages with the position the error was found at (column 0-based);
+    // after a chunk, the parser itself is already past it.
+    const at = /^(\d+):(\d+): /.exec(message);
+    return at
+      ? new XmlSyntaxError(message.slice(at[0].length), Number(at[1]), Number(at[2]) + 1)
+      : new XmlSyntaxError(message, parser.line, parser.column + 1);
+  };
   let decoder: TextDecoder | undefined;
   for await (const chunk of input) {
     let text: string;

@@ -26,6 +26,19 @@ export const ORACLE_FEEDS: Readonly<Record<string, { oracleSet: string; parts: R
   ...(existsSync(path.join(CONFORMANCE_MIRROR, 'ecosystems.txt')) ? { osv: { oracleSet: 'osv', parts: { osv: '/osv/' } } } : {}),
   // ubuntu: not compared. claircore's factory needs <launchpad>/ubuntu/series (not in the fixtures) and HEADs
   // security-metadata.canonical.com for every active series (not configurable); see test/oracle/feeds.go.
+  // suse: claircore's factory reads the directory page (the mirror's oval/index.html), which links SLES 15 only (Leap
+  // 15.2 is below 15.5). The shared SLES 15 excerpt keeps its states under <state>, not <states>, so every criterion's
+  // state lookup fails: both sides write the update operation with no rows.
+  suse: { oracleSet: 'suse', parts: { suse: '/suse-oval/pub/projects/security/oval/' } },
+  // photon: claircore asks for com.vmware.phsa-photon1..5.xml; the fixtures hold photon3 only. The others are absent
+  // on both sides (clair-bundle records the 404s; the oracle leaves those updaters out), so photon-updater-3.0 is compared.
+  photon: { oracleSet: 'photon', parts: { photon: '/photon-oval/photon/photon_oval_definitions/' } },
+  // oracle: claircore asks for com.oracle.elsa-<2007..this year>.xml.bz2; the shared fixtures hold none of them (only
+  // the com.oracle.elsa-all excerpt, which no registered updater reads), so oracle is compared only with a mirror
+  // holding at least one yearly file (years it lacks are left out on both sides, as for photon).
+  ...(Array.from({ length: new Date().getFullYear() - 2006 }, (_, i) => 2007 + i)
+    .some((y) => existsSync(path.join(CONFORMANCE_MIRROR, `oracle-oval/security/oval/com.oracle.elsa-${y}.xml.bz2`)))
+    ? { oracle: { oracleSet: 'oracle', parts: { oracle: '/oracle-oval/security/oval/' } } } : {}),
 };
 
 /**
