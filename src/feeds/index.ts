@@ -7,6 +7,10 @@ import { ubuntu } from './ubuntu/index.js';
 import { oracle } from './oracle/index.js';
 import { photon } from './photon/index.js';
 import { suse } from './suse/index.js';
+import { aws } from './aws/index.js';
+import { cvss } from './cvss/index.js';
+import { epss } from './epss/index.js';
+import { kev } from './kev/index.js';
 import type { Feed } from './types.js';
 
 /** Every feed, one line each. */
@@ -20,6 +24,10 @@ export const feeds: readonly Feed[] = [
   suse,
   oracle,
   photon,
+  aws,
+  cvss,
+  epss,
+  kev,
 ];
 
 export function feedById(id: string): Feed | undefined {

@@ -2,13 +2,20 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/quay/claircore/alpine"
+	"github.com/quay/claircore/aws"
 	"github.com/quay/claircore/debian"
+	"github.com/quay/claircore/enricher/cvss"
+	"github.com/quay/claircore/enricher/epss"
+	"github.com/quay/claircore/enricher/kev"
 	"github.com/quay/claircore/libvuln/driver"
 	"github.com/quay/claircore/oracle"
 	"github.com/quay/claircore/photon"
@@ -63,6 +70,129 @@ var feeds = map[string]feed{
 	// whose file the mirror lacks are left out of the run (see presentFactory).
 	"oracle": {present(funcSet(oracle.UpdaterSet), oracleFile), fileBlocks("oracle", oracleFile)},
 	"photon": {present(funcSet(photon.UpdaterSet), photonFile), fileBlocks("photon", photonFile)},
+	// aws: claircore has no configuration for it (the mirror-list URLs are constants), so awsFactory
+	// hands its updaters a client that sends https://cdn.amazonlinux.com/ and
+	// http://repo.us-west-2.amazonaws.com/ to /aws-alas/ (fixtures PROVENANCE.md), and leaves out a
+	// release whose mirror list the mirror does not have (clair-bundle's fetch records it absent and
+	// builds no updater for it, as a failing claircore updater writes nothing).
+	"aws": {func(context.Context) (driver.UpdaterSetFactory, error) { return new(awsFactory), nil }, func(base, n string) any {
+		return map[string]any{"aws": map[string]any{"mirror": base}}[n]
+	}},
+	// Enrichers: Clair registers clair.cvss as a static set; epss and kev only have factories for
+	// embedders. Set name == updater name, so one block configures each. clair.cvss requests every
+	// year from 2002 to now (the fixtures hold 2021 only, so its runs fail there).
+	"clair.cvss": {static(func() driver.UpdaterSetFactory {
+		s := driver.NewUpdaterSet()
+		_ = s.Add(new(cvss.Enricher))
+		return driver.StaticSet(s)
+	}), func(base, n string) any {
+		return map[string]any{"clair.cvss": map[string]any{"feed_root": base + "/nvd/feeds/json/cve/2.0/"}}[n]
+	}},
+	"clair.epss": {static(epss.NewFactory), func(base, n string) any {
+		return map[string]any{"clair.epss": map[string]any{"url": base + "/epss/epss_scores-2023-03-07.csv.gz"}}[n]
+	}},
+	"clair.kev": {static(kev.NewFactory), func(base, n string) any {
+		return map[string]any{"clair.kev": map[string]any{"feed_root": base + "/cisa-kev/sites/default/files/feeds/known_exploited_vulnerabilities.json"}}[n]
+	}},
+}
+
+// awsHosts are the upstream prefixes the aws updaters use, all served under /aws-alas/.
+var awsHosts = []string{"https://cdn.amazonlinux.com/", "http://repo.us-west-2.amazonaws.com/"}
+
+// awsMirrorLists are claircore's (unexported) mirror-list URLs per updater.
+var awsMirrorLists = map[string]string{
+	"aws-AL1-updater":    "http://repo.us-west-2.amazonaws.com/2018.03/updates/x86_64/mirror.list",
+	"aws-AL2-updater":    "https://cdn.amazonlinux.com/2/core/latest/x86_64/mirror.list",
+	"aws-AL2023-updater": "https://cdn.amazonlinux.com/al2023/core/mirrors/latest/x86_64/mirror.list",
+}
+
+// awsRewrite sends requests for the aws upstream hosts to the mirror's /aws-alas/.
+type awsRewrite struct {
+	mirror *url.URL
+	next   http.RoundTripper
+}
+
+func (t awsRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	for _, h := range awsHosts {
+		if rest, ok := strings.CutPrefix(r.URL.String(), h); ok {
+			u, err := url.Parse(t.mirror.String() + "/aws-alas/" + rest)
+			if err != nil {
+				return nil, err
+			}
+			r = r.Clone(r.Context())
+			r.URL, r.Host = u, ""
+			break
+		}
+	}
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
+}
+
+// awsFactory is aws.UpdaterSet pointed at the mirror (see the "aws" entry).
+type awsFactory struct {
+	client *http.Client
+}
+
+func (f *awsFactory) Configure(_ context.Context, cfg driver.ConfigUnmarshaler, c *http.Client) error {
+	var b struct {
+		Mirror string `json:"mirror"`
+	}
+	if err := cfg(&b); err != nil {
+		return err
+	}
+	u, err := url.Parse(b.Mirror)
+	if err != nil || b.Mirror == "" {
+		return fmt.Errorf("aws: bad mirror %q: %v", b.Mirror, err)
+	}
+	f.client = &http.Client{Transport: awsRewrite{mirror: u, next: c.Transport}}
+	return nil
+}
+
+func (f *awsFactory) UpdaterSet(ctx context.Context) (driver.UpdaterSet, error) {
+	out := driver.NewUpdaterSet()
+	set, err := aws.UpdaterSet(ctx)
+	if err != nil {
+		return out, err
+	}
+	if f.client == nil {
+		return out, fmt.Errorf("aws: factory not configured")
+	}
+	for _, u := range set.Updaters() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, awsMirrorLists[u.Name()], nil)
+		if err != nil {
+			return out, err
+		}
+		res, err := f.client.Do(req)
+		if err != nil {
+			return out, err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusNotFound {
+			slog.WarnContext(ctx, "aws: the mirror has no mirror list for this release; updater left out", "updater", u.Name())
+			continue
+		}
+		if err := out.Add(awsUpdater{u, f.client}); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// awsUpdater configures the wrapped claircore updater with the rewriting client.
+type awsUpdater struct {
+	driver.Updater
+	client *http.Client
+}
+
+func (u awsUpdater) Configure(ctx context.Context, cfg driver.ConfigUnmarshaler, _ *http.Client) error {
+	if c, ok := u.Updater.(driver.Configurable); ok {
+		return c.Configure(ctx, cfg, u.client)
+	}
+	return nil
 }
 
 // static adapts a constructor that cannot fail.

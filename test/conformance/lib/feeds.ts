@@ -39,6 +39,17 @@ export const ORACLE_FEEDS: Readonly<Record<string, { oracleSet: string; parts: R
   ...(Array.from({ length: new Date().getFullYear() - 2006 }, (_, i) => 2007 + i)
     .some((y) => existsSync(path.join(CONFORMANCE_MIRROR, `oracle-oval/security/oval/com.oracle.elsa-${y}.xml.bz2`)))
     ? { oracle: { oracleSet: 'oracle', parts: { oracle: '/oracle-oval/security/oval/' } } } : {}),
+  // aws: both upstream hosts are the fixtures' aws-alas/ (the oracle rewrites claircore's constant URLs there). A
+  // release whose mirror list the mirror lacks (AL1, AL2 in the shared fixtures) has no updater on either side.
+  aws: { oracleSet: 'aws', parts: { 'aws.cdn': '/aws-alas/', 'aws.al1': '/aws-alas/' } },
+  // epss: claircore's url setting names the file (feeds.go); the shared fixtures' only .gz is 2023-03-07.
+  epss: { oracleSet: 'clair.epss', parts: { epss: '/epss/epss_scores-2023-03-07.csv.gz' } },
+  kev: { oracleSet: 'clair.kev', parts: { kev: '/cisa-kev/' } },
+  // cvss: claircore fetches every NVD year from 2002 to the current one and fails on any it cannot get; compared
+  // only with a mirror holding all of them (the shared fixtures have 2021 only).
+  ...(Array.from({ length: new Date().getFullYear() - 2001 }, (_, i) => 2002 + i)
+    .every((y) => existsSync(path.join(CONFORMANCE_MIRROR, `nvd/feeds/json/cve/2.0/nvdcve-2.0-${y}.json.gz`)))
+    ? { cvss: { oracleSet: 'clair.cvss', parts: { cvss: '/nvd/feeds/json/cve/2.0/' } } } : {}),
 };
 
 /**

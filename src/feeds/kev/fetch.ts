@@ -1,0 +1,51 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { findFileRecord, readFetchRecord, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
+import { downloadFile, type RetryOptions } from '../http.js';
+import type { FetchContext } from '../types.js';
+
+/**
+ * Mirrors CISA's Known Exploited Vulnerabilities catalog the way claircore's clair.kev enricher
+ * fetches it (enricher/kev/kev.go): one JSON file, `sites/default/files/feeds/
+ * known_exploited_vulnerabilities.json` under https://www.cisa.gov/, or exactly the file
+ * `--url kev=` names when it does not end in `/` (claircore's `feed_root` setting is the file
+ * URL). The request is conditional (If-Modified-Since, as claircore's fingerprint is the
+ * Last-Modified header; ETag too).
+ */
+export const FEED = 'kev';
+export const PART = 'kev';
+export const DEFAULT_BASE_URL = 'https://www.cisa.gov/';
+export const FEED_PATH = 'sites/default/files/feeds/known_exploited_vulnerabilities.json';
+
+export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
+  const p = { feed: FEED, ...place };
+  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
+}
+
+/** The file URL and its mirror path for a base URL (a directory ending in `/`, or the file itself). */
+export function feedLocation(base: string): { url: string; rel: string } {
+  if (base.endsWith('/')) return { url: new URL(FEED_PATH, base).href, rel: FEED_PATH };
+  const u = new URL(base);
+  return { url: u.href, rel: decodeURIComponent(path.posix.basename(u.pathname)) || 'feed.json' };
+}
+
+export async function fetchKev(ctx: FetchContext, opts: { retry?: RetryOptions } = {}): Promise<void> {
+  const base = ctx.baseUrls[PART] ?? DEFAULT_BASE_URL;
+  const { url, rel } = feedLocation(base);
+  const dir = ctx.partDir(PART);
+  const prev = await readFetchRecord(ctx.mirror, FEED);
+  let got;
+  try {
+    got = await downloadFile(url, { part: PART, relPath: rel, dir, previous: findFileRecord(prev, PART, rel), signal: ctx.signal, retry: opts.retry });
+  } catch (err) {
+    if (err instanceof FeedError) throw feedError({ file: `${PART}/${rel}` }, err.message, err);
+    throw err;
+  }
+  for (const f of prev?.files ?? []) {
+    if (f.part === PART && f.path !== rel && !f.path.split('/').includes('..')) await rm(path.join(dir, ...f.path.split('/')), { force: true });
+  }
+  const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [PART]: base }, files: [got.record] };
+  await writeFetchRecord(ctx.mirror, record);
+  ctx.log.info('fetched kev', { feed: FEED, url, outcome: got.outcome });
+}
