@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
@@ -18,6 +18,16 @@ function fixtureView(): string {
   for (const entry of readdirSync(fixtures)) symlinkSync(path.join(fixtures, entry), path.join(view, entry));
   const eco = path.join(fixtures, 'osv', 'ecosystems.txt');
   if (existsSync(eco) && !existsSync(path.join(view, 'ecosystems.txt'))) symlinkSync(eco, path.join(view, 'ecosystems.txt'));
+  // Oracle's updaters read one ELSA file per year; the shared fixtures hold only the all-years
+  // excerpt, the repository holds claircore's real 2018 file (test/fixtures/oracle/README.md).
+  const elsa2018 = path.resolve(import.meta.dirname, 'test/fixtures/oracle/com.oracle.elsa-2018.xml.bz2');
+  const ovalDir = path.join('oracle-oval', 'security', 'oval');
+  if (existsSync(elsa2018) && existsSync(path.join(fixtures, ovalDir))) {
+    rmSync(path.join(view, 'oracle-oval'));
+    mkdirSync(path.join(view, ovalDir), { recursive: true });
+    for (const entry of readdirSync(path.join(fixtures, ovalDir))) symlinkSync(path.join(fixtures, ovalDir, entry), path.join(view, ovalDir, entry));
+    symlinkSync(elsa2018, path.join(view, ovalDir, 'com.oracle.elsa-2018.xml.bz2'));
+  }
   return view;
 }
 
