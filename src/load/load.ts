@@ -4,7 +4,7 @@ import { migrate } from 'postgres-migrations';
 import { verifyBundle } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
-import { AppError, DatabaseError, LoadFailedError, RefusedError } from '../errors.js';
+import { AppError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { classifyDbError, copyFile, runSql, sqlStateOf, StatementError } from './db.js';
@@ -281,7 +281,13 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (statementTimeout) await client.query(`SET LOCAL statement_timeout = ${statementTimeout}`);
       }, { statements: 4, waitMs: lockWaitMs });
     } catch (err) {
-      throw classifyDbError(phases.stalled ? stallError(phases, err) : err instanceof StatementError ? err.pgError : err, opts.target);
+      const e = classifyDbError(phases.stalled ? stallError(phases, err) : err instanceof StatementError ? err.pgError : err, opts.target);
+      if (e instanceof LockBusyError) {
+        throw new LockBusyError("Clair's updater or garbage collection holds a lock this load needs (lock timeout reached)", {
+          cause: err, hint: "Clair's own update run or GC is under way: wait for it (or raise --lock-timeout); matcher.disable_updaters: true keeps Clair's updaters out",
+        });
+      }
+      throw e;
     }
     await phases.run('create-staging', () => runSql(client, 'create-staging'), { statements: statementCount('create-staging') });
     const changed = await phases.run('plan-updaters', async () => {
