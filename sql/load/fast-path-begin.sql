@@ -20,6 +20,10 @@ BEGIN
     RAISE NOTICE 'initial load without the fast path: role % does not own vuln and uo_vuln', current_user;
     RETURN;
   END IF;
+  -- Both tables at once, in the order Clair's matcher query takes them (vuln, then uo_vuln): the
+  -- statements below lock uo_vuln before vuln, and a reader holding vuln while it waits for
+  -- uo_vuln would otherwise deadlock with this load.
+  LOCK TABLE vuln, uo_vuln IN ACCESS EXCLUSIVE MODE;
   -- 1: unique constraints of vuln; 2: plain indexes of vuln and uo_vuln; 3: uo_vuln's foreign keys.
   INSERT INTO stage_rebuild
   SELECT 1, c.conrelid, c.conname, pg_get_constraintdef(c.oid)
