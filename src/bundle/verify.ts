@@ -39,30 +39,97 @@ export async function readManifest(dir: string): Promise<Manifest> {
 interface Scan {
   sha256: string;
   size: number;
-  /** Records (CSV rows outside quotes), header included. */
+  /** CSV records, header included (CSV files only). */
   records: number;
+  /** The first thing PostgreSQL's COPY would misread, for CSV files (record = 1-based, header = 1). */
+  problem?: { record: number; what: string };
 }
 
-async function scanFile(abs: string): Promise<Scan> {
+/**
+ * Streams a file once: sha256, size, and for CSV files (`fields` = columns) the records and the
+ * first thing PostgreSQL's COPY would stumble over or silently misread: a NUL byte or invalid
+ * UTF-8 (COPY rejects them), a stray quote or a record with the wrong number of fields (rows
+ * shifted), and an unquoted `\.` line, which COPY FROM STDIN takes for the end of the data and
+ * then drops every row after it without an error.
+ */
+async function scanFile(abs: string, fields?: number): Promise<Scan> {
   const hash = createHash('sha256');
   let size = 0;
   let records = 0;
-  let inQuote = false;
-  let lastByte = 0x0a;
+  let problem: Scan['problem'];
+  // CSV state: 0 field start, 1 unquoted field, 2 quoted field, 3 quote seen inside a quoted field.
+  let state = 0;
+  let commas = 0;
+  let lineStart = ''; // the first bytes of a record, to spot a lone \.
+  let utf8Need = 0;
+  let utf8Min = 0x80;
+  let utf8Max = 0xbf;
+  const flag = (what: string) => {
+    problem ??= { record: records + 1, what };
+  };
+  const endRecord = () => {
+    if (/^\\\.\r?$/.test(lineStart)) flag('an unquoted \\. line (COPY would stop reading there)');
+    else if (commas + 1 !== fields) flag(`${commas + 1} fields, expected ${fields}`);
+    records++;
+    commas = 0;
+    lineStart = '';
+    state = 0;
+  };
   for await (const chunk of createReadStream(abs) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.length;
-    for (let i = 0; i < chunk.length; i++) {
+    if (fields === undefined || problem) continue;
+    for (let i = 0; i < chunk.length && !problem; i++) {
       const b = chunk[i];
-      if (b === 0x22) inQuote = !inQuote;
-      else if (b === 0x0a && !inQuote) {
-        records++;
+      if (utf8Need > 0) {
+        if (b < utf8Min || b > utf8Max) flag('invalid UTF-8');
+        utf8Need--;
+        utf8Min = 0x80;
+        utf8Max = 0xbf;
+      } else if (b >= 0x80) {
+        if (b >= 0xc2 && b <= 0xdf) utf8Need = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+          utf8Need = 2;
+          if (b === 0xe0) utf8Min = 0xa0;
+          if (b === 0xed) utf8Max = 0x9f;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+          utf8Need = 3;
+          if (b === 0xf0) utf8Min = 0x90;
+          if (b === 0xf4) utf8Max = 0x8f;
+        } else flag('invalid UTF-8');
+      } else if (b === 0) flag('a NUL byte');
+      if (state !== 2 && state !== 3 && commas === 0 && lineStart.length < 3 && b !== 0x0a) lineStart += String.fromCharCode(b);
+      switch (state) {
+        case 0:
+        case 1:
+          if (b === 0x22) {
+            if (state === 1) flag('a quote inside an unquoted field');
+            state = 2;
+          } else if (b === 0x2c) {
+            commas++;
+            state = 0;
+          } else if (b === 0x0a) endRecord();
+          else state = 1;
+          break;
+        case 2:
+          if (b === 0x22) state = 3;
+          break;
+        default: // a quote inside a quoted field: an escaped quote, or the closing one
+          if (b === 0x22) state = 2;
+          else if (b === 0x2c) {
+            commas++;
+            state = 0;
+          } else if (b === 0x0a) endRecord();
+          else flag('a stray quote inside a quoted field');
       }
     }
-    if (chunk.length) lastByte = chunk[chunk.length - 1];
   }
-  if (lastByte !== 0x0a) records++;
-  return { sha256: hash.digest('hex'), size, records };
+  if (fields !== undefined && !problem) {
+    if (state === 2) flag('an unterminated quoted field');
+    else if (state !== 0 || commas > 0) endRecord(); // a last record without a newline
+    if (utf8Need > 0) flag('invalid UTF-8');
+  }
+  return { sha256: hash.digest('hex'), size, records, problem };
 }
 
 async function firstLineOf(abs: string): Promise<string> {
@@ -173,9 +240,10 @@ export async function verifyBundle(dir: string): Promise<VerifyResult> {
       throw new BundleError(`manifest lists an unsafe path ${JSON.stringify(f.path)}`, { place: { file: MANIFEST_FILE } });
     }
     const abs = path.join(dir, ...f.path.split('/'));
+    const expect = expectRows.get(f.path);
     let scan: Scan;
     try {
-      scan = await scanFile(abs);
+      scan = await scanFile(abs, expect?.columns.length);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new BundleError(code === 'ENOENT' ? `${f.path} is missing` : `cannot read ${f.path}: ${(err as Error).message}`, { place: { file: f.path }, cause: err });
@@ -183,11 +251,14 @@ export async function verifyBundle(dir: string): Promise<VerifyResult> {
     if (scan.size !== f.size || scan.sha256 !== f.sha256) {
       throw new BundleError(`${f.path} does not match its checksum in the manifest (modified or corrupted)`, { place: { file: f.path } });
     }
-    const expect = expectRows.get(f.path);
     if (expect) {
       const header = await firstLineOf(abs);
       if (header !== csvHeader(expect.columns)) {
         throw new BundleError(`${f.path} has an unexpected CSV header`, { place: { file: f.path, record: 'line 1' } });
+      }
+      if (scan.problem) {
+        const where = `record ${scan.problem.record - 1}`;
+        throw new BundleError(`${f.path} ${where}: ${scan.problem.what}`, { place: { file: f.path, record: where } });
       }
       if (scan.records - 1 !== expect.rows) {
         throw new BundleError(`${f.path} holds ${scan.records - 1} rows, the manifest says ${expect.rows}`, { place: { file: f.path } });

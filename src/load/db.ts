@@ -35,10 +35,20 @@ export async function runSql<R extends pg.QueryResultRow = pg.QueryResultRow>(
   }
 }
 
-/** COPY a file into a table through pg-copy-streams; returns the row count. */
-export async function copyFile(client: pg.ClientBase, statement: string, file: string): Promise<number> {
+/**
+ * COPY a file into a table through pg-copy-streams; returns the row count. A rejected row fails
+ * with the bundle file and its line (from PostgreSQL's "COPY …, line N" context).
+ */
+export async function copyFile(client: pg.ClientBase, statement: string, file: string, name = file): Promise<number> {
   const stream = client.query(copyFrom(statement));
-  await pipeline(createReadStream(file), stream);
+  try {
+    await pipeline(createReadStream(file), stream);
+  } catch (err) {
+    const where = (err as pg.DatabaseError).where;
+    const line = where ? Number(/, line (\d+)/.exec(where)?.[1]) || undefined : undefined;
+    if ((err as pg.DatabaseError).code) throw new StatementError(name, err as pg.DatabaseError, line);
+    throw err;
+  }
   return stream.rowCount ?? 0;
 }
 

@@ -189,6 +189,15 @@ function notesFor(manifest: Manifest, features: Features, results: UpdaterResult
   return notes;
 }
 
+/** Rows the manifest announces for a data file (undefined for mapping documents). */
+function expectedRows(manifest: Manifest, file: string): number | undefined {
+  for (const u of manifest.updaters) {
+    if (u.file === file) return u.rows;
+    if (u.aliases?.file === file) return u.aliases.rows;
+  }
+  return undefined;
+}
+
 function toResults(rows: unknown): UpdaterResult[] {
   return ((rows as UpdaterResult[] | null) ?? []).map((u) => ({ ...u, uo: u.uo === null ? null : Number(u.uo) }));
 }
@@ -299,10 +308,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (step.updater && !changed.has(step.updater)) continue;
       const t = Date.now();
       const rows = await phases.run(`copy:${step.file}`, async () => {
-        const n = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')));
+        const n = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')), step.file);
         if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
         return n;
       }, { statements: step.mapping ? 2 : 1 });
+      // Every row the manifest counts must have arrived (verify checked the file's records).
+      const expected = expectedRows(manifest, step.file);
+      if (expected !== undefined && rows !== expected) {
+        throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
+      }
       log.info('copied', { file: step.file, rows, ms: Date.now() - t });
       stopIfAborted(opts.signal);
     }
