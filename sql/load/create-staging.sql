@@ -29,7 +29,13 @@ CREATE TEMP TABLE stage_vuln (
   arch_operation text NOT NULL CHECK (arch_operation IN ('invalid', 'equals', 'not equals', 'pattern match')),
   version_kind text,
   vulnerable_range text,
-  not_vulnerable boolean NOT NULL
+  not_vulnerable boolean NOT NULL,
+  -- The columns of Clair's vuln_lookup_idx must fit one btree entry (at most 2704 bytes): a row
+  -- that does not is refused here, naming its line, instead of failing the insert into vuln.
+  CONSTRAINT stage_vuln_fits_clair_lookup_index CHECK (octet_length(package_name) + octet_length(dist_id) + octet_length(dist_name)
+    + octet_length(dist_pretty_name) + octet_length(dist_version) + octet_length(dist_version_id) + octet_length(package_module)
+    + octet_length(dist_version_code_name) + octet_length(repo_name) + octet_length(dist_arch) + octet_length(dist_cpe)
+    + octet_length(repo_key) + octet_length(repo_uri) <= 2500)
 ) ON COMMIT DROP;
 
 CREATE TEMP TABLE stage_alias (
@@ -43,7 +49,8 @@ CREATE TEMP TABLE stage_enrichment (
   hash bytea NOT NULL,
   updater text NOT NULL,
   tags text[] NOT NULL,
-  data text NOT NULL
+  -- Valid JSON, checked while copying (naming the line), not later in link-enrichments.sql.
+  data text NOT NULL CHECK (data::jsonb IS NOT NULL)
 ) ON COMMIT DROP;
 
 -- Mapping documents arrive line by line; n keeps the file order.

@@ -68,6 +68,25 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** VULN_COLUMNS positions of Clair's vuln_lookup_idx columns (sql/load/create-staging.sql checks the same). */
+const LOOKUP_COLUMNS = ['package_name', 'dist_id', 'dist_name', 'dist_pretty_name', 'dist_version', 'dist_version_id', 'package_module',
+  'dist_version_code_name', 'repo_name', 'dist_arch', 'dist_cpe', 'repo_key', 'repo_uri'].map((c) => VULN_COLUMNS.indexOf(c as never));
+const LOOKUP_MAX_BYTES = 2500;
+
+/**
+ * What PostgreSQL cannot store for Clair, caught at build time with the record named: a NUL
+ * character in any text, and lookup-index columns too long for one btree entry.
+ */
+function checkStorable(row: readonly (string | null)[], aliases: readonly AliasRow[]): void {
+  if (row.some((c) => c?.includes('\0')) || aliases.some((a) => (a.namespace + a.name).includes('\0'))) {
+    throw new InvalidRecordError('a text field contains a NUL character, which PostgreSQL cannot store');
+  }
+  const bytes = LOOKUP_COLUMNS.reduce((n, i) => n + Buffer.byteLength(row[i] ?? ''), 0);
+  if (bytes > LOOKUP_MAX_BYTES) {
+    throw new InvalidRecordError(`package, distribution and repository fields take ${bytes} bytes, more than the ${LOOKUP_MAX_BYTES} Clair's lookup index can hold`);
+  }
+}
+
 async function* keyedVulns(out: { updater: string; source: string; records: AsyncIterable<Vulnerability> }, counts: { skipped: number }) {
   let n = 0;
   for await (const v of out.records) {
@@ -82,7 +101,9 @@ async function* keyedVulns(out: { updater: string; source: string; records: Asyn
     try {
       checkVulnerability(v);
       const row = vulnRow(v);
-      yield { key: row[0]!, value: [csvLine(['\\x' + row[0], ...row.slice(1)]), aliasRows(v)] } as Keyed<VulnValue>;
+      const aliases = aliasRows(v);
+      checkStorable(row, aliases);
+      yield { key: row[0]!, value: [csvLine(['\\x' + row[0], ...row.slice(1)]), aliases] } as Keyed<VulnValue>;
     } catch (err) {
       if (err instanceof InvalidRecordError || err instanceof RangeError) {
         throw new FeedError(`invalid record #${n} of updater ${out.updater}: ${err.message}`, { place: { feed: out.source, record: v.name }, cause: err });
@@ -139,6 +160,10 @@ async function writeEnrichments(
         throw new FeedError(`enrichment names updater ${JSON.stringify(e.updater)} inside updater ${out.updater}`, { place: { feed: out.source } });
       }
       const row = enrichmentRow(e);
+      // jsonb refuses \u0000 (and PostgreSQL text a NUL): refuse it here, naming the enrichment.
+      if (row.some((c) => c?.includes('\0')) || /(^|[^\\])(\\\\)*\\u0000/.test(e.json)) {
+        throw new FeedError(`enrichment ${JSON.stringify(e.tags.join(','))} of updater ${out.updater} contains a NUL character, which PostgreSQL cannot store`, { place: { feed: out.source, record: e.tags.join(',') } });
+      }
       yield { key: enrichmentHash(e), value: csvLine(['\\x' + row[0], ...row.slice(1)]) };
     }
   }
