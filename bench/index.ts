@@ -35,7 +35,7 @@ const CLI = path.join(DIST, 'cli', 'index.js');
 const BASELINE = path.join(DIST, 'bench', 'baseline.js');
 const GC = path.join(DIST, 'bench', 'gc.js');
 
-const PG_SETTINGS: Record<string, string> = { max_wal_size: '4GB', checkpoint_timeout: '15min' };
+const PG_SETTINGS: Record<string, string> = { max_wal_size: '1GB', checkpoint_timeout: '15min' };
 
 interface Args {
   rows: number;
@@ -46,12 +46,13 @@ interface Args {
   cache: string;
   results: string;
   write: boolean;
+  minFreeGb: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true, claircore: false,
-    cache: path.join(PACKAGE_ROOT, '.cache', 'bench'), results: path.join(PACKAGE_ROOT, 'bench', 'results'), write: true,
+    cache: path.join(PACKAGE_ROOT, '.cache', 'bench'), results: path.join(PACKAGE_ROOT, 'bench', 'results'), write: true, minFreeGb: 3,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
@@ -67,9 +68,10 @@ function parseArgs(argv: string[]): Args {
       case '--claircore': a.claircore = true; break;
       case '--no-write': a.write = false; break;
       case '--cache': a.cache = path.resolve(v()); break;
+      case '--min-free-gb': a.minFreeGb = Number(v()); break;
       case '--results': a.results = path.resolve(v()); break;
       case '-h': case '--help':
-        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--no-write] [--cache DIR] [--results DIR]\n');
+        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--no-write] [--cache DIR] [--results DIR] [--min-free-gb N (default 3)]\n');
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default: throw new Error(`unknown argument ${argv[i]}`);
@@ -80,6 +82,9 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = createLogger({ level: 'info' });
+
+/** Set in main(): every step stops when the cluster's disk gets this full (the machine is shared). */
+let diskGuard: { path: string; minFreeBytes: number } | undefined;
 
 /** Builds bench/claircore (claircore v1.5.54 as a Go module) into the cache; null without Go. */
 function buildClaircoreWriter(cache: string): string | null {
@@ -165,7 +170,7 @@ async function step(
   const before = await dbSize(url, true);
   const load1 = os.loadavg()[0];
   const [bin, ...argv] = exec ?? [process.execPath, ...command];
-  const run = await runMeasured(bin, argv, { monitorDb: url, applicationNames: appNames });
+  const run = await runMeasured(bin, argv, { monitorDb: url, applicationNames: appNames, disk: diskGuard });
   if (run.exitCode !== 0) {
     throw new Error(`step ${id} failed (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
   }
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
   const allRows = vulnRows + enrichRows;
 
   const cluster = await startCluster({ settings: PG_SETTINGS });
+  diskGuard = { path: cluster.dataDir, minFreeBytes: args.minFreeGb * 2 ** 30 };
   const results: Step[] = [];
   const parity: Record<string, { ours: Counts; baseline?: Counts; equal?: boolean; claircore?: Counts; equal_claircore?: boolean }> = {};
   let pgVersion = '';

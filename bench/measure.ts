@@ -5,7 +5,7 @@
  * the peak of RssAnon (its private memory: work_mem, sort/hash state, caches).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import pg from 'pg';
 
 export interface ProcMem {
@@ -39,7 +39,12 @@ export interface StepRun {
 }
 
 export async function runMeasured(
-  command: string, args: string[], opts: { monitorDb: string; applicationNames: string[]; sampleMs?: number; env?: NodeJS.ProcessEnv },
+  command: string, args: string[],
+  opts: {
+    monitorDb: string; applicationNames: string[]; sampleMs?: number; env?: NodeJS.ProcessEnv;
+    /** Stop the child (and fail) when the file system holding this path has less free space: a shared machine must not fill up. */
+    disk?: { path: string; minFreeBytes: number };
+  },
 ): Promise<StepRun> {
   const monitor = new pg.Client({ connectionString: opts.monitorDb, application_name: 'clair-bundle-bench-monitor' });
   await monitor.connect();
@@ -62,7 +67,16 @@ export async function runMeasured(
     running = false;
   });
   const sampleMs = opts.sampleMs ?? 50;
+  let diskAbort = '';
   while (running) {
+    if (opts.disk && !diskAbort) {
+      const fs = statfsSync(opts.disk.path);
+      const free = fs.bavail * fs.bsize;
+      if (free < opts.disk.minFreeBytes) {
+        diskAbort = `stopped: only ${(free / 2 ** 30).toFixed(1)} GB left free on the disk of ${opts.disk.path}`;
+        child.kill('SIGTERM');
+      }
+    }
     const m = child.pid ? procStatus(child.pid) : null;
     if (m) childPeak = Math.max(childPeak, m.vmHWM);
     {
@@ -77,6 +91,7 @@ export async function runMeasured(
   }
   const exitCode = await exited;
   await monitor.end();
+  if (diskAbort) throw new Error(diskAbort);
   const peaks = [...backends.values()];
   return {
     seconds: (finishedAt - started) / 1000, exitCode, stdout, stderr, childPeakRss: childPeak,
