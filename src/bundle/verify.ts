@@ -266,6 +266,14 @@ export async function verifyBundle(dir: string): Promise<VerifyResult> {
       rows += expect.rows;
     }
   }
+  // Mapping documents are carried verbatim and cast to jsonb by the load: they must be JSON.
+  for (const m of manifest.mappings) {
+    try {
+      JSON.parse(await readFile(path.join(dir, ...m.file.split('/')), 'utf8'));
+    } catch (err) {
+      throw new BundleError(`${m.file} is not valid JSON: ${(err as Error).message}`, { place: { file: m.file } });
+    }
+  }
   const dataFiles = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path).filter((p) => p !== 'load.sql')]);
   checkLoadScript(await readFile(path.join(dir, 'load.sql'), 'utf8'), dataFiles);
   return { manifest, files: manifest.files.length, rows };
