@@ -45,7 +45,7 @@ export async function copyFile(client: pg.ClientBase, statement: string, file: s
     await pipeline(createReadStream(file), stream);
   } catch (err) {
     const where = (err as pg.DatabaseError).where;
-    const line = where ? Number(/, line (\d+)/.exec(where)?.[1]) || undefined : undefined;
+    const line = where ? Number(/COPY [^,]+, line (\d+)/.exec(where)?.[1]) || undefined : undefined; // not "JSON data, line 1"
     if ((err as pg.DatabaseError).code) throw new StatementError(name, err as pg.DatabaseError, line);
     throw err;
   }
