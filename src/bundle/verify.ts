@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BundleError } from '../errors.js';
 import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { csvHeader } from './csv.js';
+import { FileCheck, checkingStream, type FileScan } from './file-check.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, bundleDigest, type Manifest } from './manifest.js';
 
 /**
@@ -34,110 +34,6 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
   if (text.trimEnd().includes('\n')) throw new BundleError(`${MANIFEST_FILE} must be one line of JSON`, { place: { file: MANIFEST_FILE } });
   return manifest;
-}
-
-interface Scan {
-  sha256: string;
-  size: number;
-  /** CSV records, header included (CSV files only). */
-  records: number;
-  /** The first thing PostgreSQL's COPY would misread, for CSV files (record = 1-based, header = 1). */
-  problem?: { record: number; what: string };
-}
-
-/**
- * Streams a file once: sha256, size, and for CSV files (`fields` = columns) the records and the
- * first thing PostgreSQL's COPY would stumble over or silently misread: a NUL byte or invalid
- * UTF-8 (COPY rejects them), a stray quote or a record with the wrong number of fields (rows
- * shifted), and an unquoted `\.` line, which COPY FROM STDIN takes for the end of the data and
- * then drops every row after it without an error.
- */
-async function scanFile(abs: string, fields?: number): Promise<Scan> {
-  const hash = createHash('sha256');
-  let size = 0;
-  let records = 0;
-  let problem: Scan['problem'];
-  // CSV state: 0 field start, 1 unquoted field, 2 quoted field, 3 quote seen inside a quoted field.
-  let state = 0;
-  let commas = 0;
-  let lineStart = ''; // the first bytes of a record, to spot a lone \.
-  let utf8Need = 0;
-  let utf8Min = 0x80;
-  let utf8Max = 0xbf;
-  const flag = (what: string) => {
-    problem ??= { record: records + 1, what };
-  };
-  const endRecord = () => {
-    if (/^\\\.\r?$/.test(lineStart)) flag('an unquoted \\. line (COPY would stop reading there)');
-    else if (commas + 1 !== fields) flag(`${commas + 1} fields, expected ${fields}`);
-    records++;
-    commas = 0;
-    lineStart = '';
-    state = 0;
-  };
-  for await (const chunk of createReadStream(abs) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-    if (fields === undefined || problem) continue;
-    for (let i = 0; i < chunk.length && !problem; i++) {
-      const b = chunk[i];
-      if (utf8Need > 0) {
-        if (b < utf8Min || b > utf8Max) flag('invalid UTF-8');
-        utf8Need--;
-        utf8Min = 0x80;
-        utf8Max = 0xbf;
-      } else if (b >= 0x80) {
-        if (b >= 0xc2 && b <= 0xdf) utf8Need = 1;
-        else if (b >= 0xe0 && b <= 0xef) {
-          utf8Need = 2;
-          if (b === 0xe0) utf8Min = 0xa0;
-          if (b === 0xed) utf8Max = 0x9f;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-          utf8Need = 3;
-          if (b === 0xf0) utf8Min = 0x90;
-          if (b === 0xf4) utf8Max = 0x8f;
-        } else flag('invalid UTF-8');
-      } else if (b === 0) flag('a NUL byte');
-      if (state !== 2 && state !== 3 && commas === 0 && lineStart.length < 3 && b !== 0x0a) lineStart += String.fromCharCode(b);
-      switch (state) {
-        case 0:
-        case 1:
-          if (b === 0x22) {
-            if (state === 1) flag('a quote inside an unquoted field');
-            state = 2;
-          } else if (b === 0x2c) {
-            commas++;
-            state = 0;
-          } else if (b === 0x0a) endRecord();
-          else state = 1;
-          break;
-        case 2:
-          if (b === 0x22) state = 3;
-          break;
-        default: // a quote inside a quoted field: an escaped quote, or the closing one
-          if (b === 0x22) state = 2;
-          else if (b === 0x2c) {
-            commas++;
-            state = 0;
-          } else if (b === 0x0a) endRecord();
-          else flag('a stray quote inside a quoted field');
-      }
-    }
-  }
-  if (fields !== undefined && !problem) {
-    if (state === 2) flag('an unterminated quoted field');
-    else if (state !== 0 || commas > 0) endRecord(); // a last record without a newline
-    if (utf8Need > 0) flag('invalid UTF-8');
-  }
-  return { sha256: hash.digest('hex'), size, records, problem };
-}
-
-async function firstLineOf(abs: string): Promise<string> {
-  const stream = createReadStream(abs, { start: 0, end: 65535 });
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  const nl = text.indexOf('\n');
-  return nl < 0 ? text : text.slice(0, nl + 1);
 }
 
 /** psql meta-commands load.sql may hold (src/bundle/load-script.ts writes nothing else). */
@@ -218,9 +114,72 @@ export interface VerifyResult {
   manifest: Manifest;
   files: number;
   rows: number;
+  /** The data files whose content was left to the load (verify `data: 'size'`), by bundle path. */
+  deferred: Map<string, ExpectedFile>;
 }
 
-export async function verifyBundle(dir: string): Promise<VerifyResult> {
+/** A bundle file as the manifest describes it, for checking its content. */
+export interface ExpectedFile {
+  path: string;
+  sha256: string;
+  size: number;
+  /** CSV files: the columns of the header and the rows the manifest counts. */
+  columns?: readonly string[];
+  rows?: number;
+}
+
+/**
+ * Judges what a FileCheck saw of a bundle file; `complete` once the whole file went through.
+ * Throws BundleError (exit 3) naming the file and, for a CSV problem, the record.
+ */
+export function judgeScan(f: ExpectedFile, scan: FileScan, complete: boolean): void {
+  if (complete && (scan.size !== f.size || scan.sha256 !== f.sha256)) {
+    throw new BundleError(`${f.path} does not match its checksum in the manifest (modified or corrupted)`, { place: { file: f.path } });
+  }
+  if (!f.columns) return;
+  if ((complete || scan.header.endsWith('\n')) && scan.header !== csvHeader(f.columns)) {
+    throw new BundleError(`${f.path} has an unexpected CSV header`, { place: { file: f.path, record: 'line 1' } });
+  }
+  if (scan.problem) {
+    const where = `record ${scan.problem.record - 1}`;
+    throw new BundleError(`${f.path} ${where}: ${scan.problem.what}`, { place: { file: f.path, record: where } });
+  }
+  if (complete && scan.records - 1 !== f.rows) {
+    throw new BundleError(`${f.path} holds ${scan.records - 1} rows, the manifest says ${f.rows}`, { place: { file: f.path } });
+  }
+}
+
+/** A read stream of a bundle file that fails (BundleError) as soon as its content does not match `f`. */
+export function checkedReadStream(dir: string, f: ExpectedFile): NodeJS.ReadableStream {
+  const check = new FileCheck(f.columns?.length);
+  const source = createReadStream(path.join(dir, ...f.path.split('/')));
+  const checker = checkingStream(check, (scan) => judgeScan(f, scan, true), (scan) => {
+    judgeScan(f, scan, false);
+    throw new Error('unreachable: a CSV problem is always judged');
+  });
+  source.on('error', (err) => checker.destroy(err));
+  return source.pipe(checker);
+}
+
+async function scanFile(abs: string, fields?: number): Promise<FileScan> {
+  const check = new FileCheck(fields);
+  // The whole file, even after a CSV problem: a checksum mismatch is reported first.
+  for await (const chunk of createReadStream(abs) as AsyncIterable<Buffer>) check.update(chunk);
+  return check.finish();
+}
+
+/** With `data: 'size'`, CSV data files up to this size are still checked completely up front. */
+export const DEFER_ABOVE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Checks a bundle (contract §3) without a database: format, digest, every file's size and sha256,
+ * CSV headers, records and row counts, mapping documents, load.sql. Throws BundleError (exit 3)
+ * naming the file. With `data: 'size'` the CSV data files larger than `deferAbove` (DEFER_ABOVE_BYTES) are only
+ * checked for presence and size: their content is left to whoever reads them next (`load` checks
+ * each file while it copies it, with checkedReadStream, before anything is committed; a big file of
+ * an unchanged updater is never read, so nothing of it can be loaded).
+ */
+export async function verifyBundle(dir: string, opts: { data?: 'full' | 'size'; deferAbove?: number } = {}): Promise<VerifyResult> {
   const manifest = await readManifest(dir);
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
   if (bundleDigest(manifest.files) !== manifest.digest) {
@@ -235,38 +194,28 @@ export async function verifyBundle(dir: string): Promise<VerifyResult> {
     if (!listed.has(f)) throw new BundleError(`${f} is named by the manifest but not in its file list`, { place: { file: f } });
   }
   let rows = 0;
+  const deferred = new Map<string, ExpectedFile>();
   for (const f of manifest.files) {
     if (f.path.split('/').some((seg) => seg === '..' || seg === '') || path.isAbsolute(f.path)) {
       throw new BundleError(`manifest lists an unsafe path ${JSON.stringify(f.path)}`, { place: { file: MANIFEST_FILE } });
     }
     const abs = path.join(dir, ...f.path.split('/'));
     const expect = expectRows.get(f.path);
-    let scan: Scan;
+    const expected: ExpectedFile = { path: f.path, sha256: f.sha256, size: f.size, columns: expect?.columns, rows: expect?.rows };
     try {
-      scan = await scanFile(abs, expect?.columns.length);
+      if (expect && opts.data === 'size' && f.size > (opts.deferAbove ?? DEFER_ABOVE_BYTES)) {
+        if ((await stat(abs)).size !== f.size) judgeScan(expected, { sha256: '', size: -1, records: 0, header: '' }, true);
+        deferred.set(f.path, expected);
+      } else {
+        judgeScan(expected, await scanFile(abs, expect?.columns.length), true);
+      }
     } catch (err) {
+      if (err instanceof BundleError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       throw new BundleError(code === 'ENOENT' ? `${f.path} is missing` : `cannot read ${f.path}: ${(err as Error).message}`, { place: { file: f.path }, cause: err });
     }
-    if (scan.size !== f.size || scan.sha256 !== f.sha256) {
-      throw new BundleError(`${f.path} does not match its checksum in the manifest (modified or corrupted)`, { place: { file: f.path } });
-    }
-    if (expect) {
-      const header = await firstLineOf(abs);
-      if (header !== csvHeader(expect.columns)) {
-        throw new BundleError(`${f.path} has an unexpected CSV header`, { place: { file: f.path, record: 'line 1' } });
-      }
-      if (scan.problem) {
-        const where = `record ${scan.problem.record - 1}`;
-        throw new BundleError(`${f.path} ${where}: ${scan.problem.what}`, { place: { file: f.path, record: where } });
-      }
-      if (scan.records - 1 !== expect.rows) {
-        throw new BundleError(`${f.path} holds ${scan.records - 1} rows, the manifest says ${expect.rows}`, { place: { file: f.path } });
-      }
-      rows += expect.rows;
-    }
+    rows += expect?.rows ?? 0;
   }
-  // Mapping documents are carried verbatim and cast to jsonb by the load: they must be JSON.
   for (const m of manifest.mappings) {
     try {
       JSON.parse(await readFile(path.join(dir, ...m.file.split('/')), 'utf8'));
@@ -276,5 +225,5 @@ export async function verifyBundle(dir: string): Promise<VerifyResult> {
   }
   const dataFiles = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path).filter((p) => p !== 'load.sql')]);
   checkLoadScript(await readFile(path.join(dir, 'load.sql'), 'utf8'), dataFiles);
-  return { manifest, files: manifest.files.length, rows };
+  return { manifest, files: manifest.files.length, rows, deferred };
 }

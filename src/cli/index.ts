@@ -139,7 +139,7 @@ program.command('sql')
   });
 
 dbOptions(program.command('load'))
-  .description("load a bundle into Clair's matcher database in one transaction")
+  .description("load a bundle into Clair's matcher database in one transaction (data files are verified while they are copied, before anything is committed)")
   .argument('<bundle>', 'bundle directory')
   .option('--dry-run', 'report per updater what would change, write nothing')
   .option('--allow-older', 'load even if a newer bundle was loaded before')
@@ -161,6 +161,7 @@ dbOptions(program.command('load'))
     const summary = await loadBundle({
       bundle, connection: conn.config, target: conn.description, dryRun: o.dryRun, allowOlder: o.allowOlder,
       noWait: o.wait === false, lockTimeoutMs: o.lockTimeout, statementTimeoutMs: o.statementTimeout, publicKey, signal: stop.signal, log: loggerFor(cmd),
+      verifyUpFrontBytes: upFrontBytes(process.env.CLAIR_BUNDLE_VERIFY_UP_FRONT_BYTES),
     }).finally(() => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
@@ -168,6 +169,16 @@ dbOptions(program.command('load'))
     out(o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     writeTerminationMessage(oneLineSummary(summary));
   });
+
+/**
+ * CLAIR_BUNDLE_VERIFY_UP_FRONT_BYTES (tests, README "How a load works"): CSV data files up to this
+ * size are verified before connecting, bigger ones while they are copied (default 64 MiB).
+ */
+function upFrontBytes(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`CLAIR_BUNDLE_VERIFY_UP_FRONT_BYTES must be a number of bytes, not ${JSON.stringify(value)}`);
+  return Number(value);
+}
 
 dbOptions(program.command('status'))
   .description('what is loaded: bundle history, per-updater latest update operation, fingerprint, age, rows')

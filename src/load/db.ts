@@ -2,7 +2,7 @@ import pg from 'pg';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { DatabaseError, LockBusyError, RefusedError } from '../errors.js';
+import { AppError, DatabaseError, LockBusyError, RefusedError } from '../errors.js';
 import { bindVariables, loadSql } from '../sql.js';
 
 /** A failing statement file, with the line PostgreSQL pointed at. */
@@ -37,13 +37,15 @@ export async function runSql<R extends pg.QueryResultRow = pg.QueryResultRow>(
 
 /**
  * COPY a file into a table through pg-copy-streams; returns the row count. A rejected row fails
- * with the bundle file and its line (from PostgreSQL's "COPY …, line N" context).
+ * with the bundle file and its line (from PostgreSQL's "COPY …, line N" context). `source` replaces
+ * reading `file` (e.g. a stream that checks the file while it flows: its error aborts the COPY).
  */
-export async function copyFile(client: pg.ClientBase, statement: string, file: string, name = file): Promise<number> {
+export async function copyFile(client: pg.ClientBase, statement: string, file: string, name = file, source?: NodeJS.ReadableStream): Promise<number> {
   const stream = client.query(copyFrom(statement));
   try {
-    await pipeline(createReadStream(file), stream);
+    await pipeline(source ?? createReadStream(file), stream);
   } catch (err) {
+    if (err instanceof AppError) throw err; // e.g. the checked source found the file damaged
     const where = (err as pg.DatabaseError).where;
     const line = where ? Number(/COPY [^,]+, line (\d+)/.exec(where)?.[1]) || undefined : undefined; // not "JSON data, line 1"
     if ((err as pg.DatabaseError).code) throw new StatementError(name, err as pg.DatabaseError, line);

@@ -149,10 +149,10 @@ describe('reloads and updates', () => {
 describe('bad bundles are refused before any connection', () => {
   const unreachable = 'postgres://nobody:pw@127.0.0.1:1/none';
   it.each([
-    ['a corrupted CSV byte', async (dir: string) => {
+    ['a CSV of another size', async (dir: string) => {
       const f = path.join(dir, 'vulnerabilities', 'debian%2Fupdater.csv');
       const text = await readFile(f, 'utf8');
-      await writeFile(f, text.replace('libfoo', 'libfoO'));
+      await writeFile(f, text.replace('libfoo', 'libfooo'));
     }, /debian%2Fupdater\.csv does not match its checksum/],
     ['a missing file', async (dir: string) => rm(path.join(dir, 'aliases', 'osv%2Fnpm.csv')), /aliases\/osv%2Fnpm\.csv is missing/],
     ['a wrong format version', async (dir: string) => {
@@ -167,6 +167,32 @@ describe('bad bundles are refused before any connection', () => {
     expect(err).toBeInstanceOf(BundleError);
     expect((err as Error).message).toMatch(message);
     expect((err as BundleError).exitCode).toBe(3);
+  });
+});
+
+describe('a data file whose content differs from the manifest', () => {
+  it('is refused (exit 3) while it is copied, before anything is committed: Clair\'s tables unchanged, and an unchanged bundle is recognised without reading its data', async () => {
+    const url = await createClairDb(20);
+    const first = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    await loadBundle(opts(first.dir, url));
+    const before = await dumpClairTables(url);
+    const second = await makeBundle([BASE[0], { ...BASE[1], records: [...BASE[1].records, { ...EXAMPLE_B, name: 'GHSA-new' }] }], '2026-01-02T00:00:00Z');
+    const f = path.join(second.dir, 'vulnerabilities', 'osv%2Fnpm.csv');
+    const text = await readFile(f, 'utf8');
+    expect(text).toContain('GHSA-new');
+    await writeFile(f, text.replace('GHSA-new', 'GHSA-neW')); // same size, other bytes
+    // (Files up to 64 MiB are checked before connecting; 0 makes this small bundle take the path of a big one.)
+    const err = await loadBundle({ ...opts(second.dir, url), verifyUpFrontBytes: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as Error).message).toMatch(/vulnerabilities\/osv%2Fnpm\.csv does not match its checksum in the manifest/);
+    await expect(loadBundle(opts(second.dir, url))).rejects.toThrow(/osv%2Fnpm\.csv does not match its checksum/);
+    expect(await dumpClairTables(url)).toEqual(before);
+    // The first bundle, already loaded, with a data file damaged the same way: nothing of it would
+    // be loaded, so the fast path answers without reading it.
+    const g = path.join(first.dir, 'vulnerabilities', 'osv%2Fnpm.csv');
+    await writeFile(g, (await readFile(g, 'utf8')).replace('"GHSA', '"GHSB'));
+    expect((await loadBundle({ ...opts(first.dir, url), verifyUpFrontBytes: 0 })).outcome).toBe('unchanged');
+    expect(await dumpClairTables(url)).toEqual(before);
   });
 });
 
