@@ -1,27 +1,46 @@
 -- Aliases and "self" aliases (schema >= 17). Links are only ever added; the first self wins.
-DELETE FROM stage_alias a WHERE NOT EXISTS (
-  SELECT 1 FROM stage_vuln s JOIN stage_plan p ON p.name = s.updater AND p.changed WHERE s.hash = a.hash
-);
+-- Vulnerability ids come from this load's own id lists (stage_new: inserted now; stage_existing:
+-- already stored), not from vuln's hash index, and only links that are missing are inserted: in a
+-- refresh nearly all of them exist already.
 INSERT INTO alias_namespace (namespace)
 SELECT DISTINCT namespace FROM stage_alias ORDER BY 1
 ON CONFLICT (namespace) DO NOTHING;
+-- DISTINCT on the staged columns (few distinct names: hashed in memory), then only the new ones.
 INSERT INTO alias (namespace, name)
-SELECT DISTINCT n.id, a.name FROM stage_alias a JOIN alias_namespace n ON n.namespace = a.namespace ORDER BY 1, 2
+SELECT n.id, d.name
+FROM (SELECT DISTINCT namespace, name FROM stage_alias) d
+JOIN alias_namespace n ON n.namespace = d.namespace
+WHERE NOT EXISTS (SELECT 1 FROM alias al WHERE al.namespace = n.id AND al.name = d.name)
+ORDER BY 1, 2
 ON CONFLICT (namespace, name) DO NOTHING;
-INSERT INTO vulnerability_alias (vulnerability, alias)
-SELECT DISTINCT v.id, al.id
+CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
+SELECT i.id AS vulnerability, al.id AS alias, a.kind = 'self' AS self
 FROM stage_alias a
-JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = a.hash
+JOIN (SELECT hash, id FROM stage_new UNION ALL SELECT hash, id FROM stage_existing) i ON i.hash = a.hash
 JOIN alias_namespace n ON n.namespace = a.namespace
-JOIN alias al ON al.namespace = n.id AND al.name = a.name
-WHERE a.kind = 'alias'
+JOIN alias al ON al.namespace = n.id AND al.name = a.name;
+-- An updater's alias rows are distinct (the bundle writer merges them per hash); only content
+-- staged by more than one changed updater (stage_later) brings its aliases more than once.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM stage_later) THEN
+    CREATE TEMP TABLE stage_alias_link_once ON COMMIT DROP AS SELECT DISTINCT * FROM stage_alias_link;
+    TRUNCATE stage_alias_link;
+    INSERT INTO stage_alias_link SELECT * FROM stage_alias_link_once;
+  END IF;
+END
+$$;
+ANALYZE stage_alias_link;
+INSERT INTO vulnerability_alias (vulnerability, alias)
+SELECT l.vulnerability, l.alias
+FROM stage_alias_link l
+WHERE NOT l.self
+  AND NOT EXISTS (SELECT 1 FROM vulnerability_alias v WHERE v.vulnerability = l.vulnerability AND v.alias = l.alias)
 ON CONFLICT DO NOTHING;
 INSERT INTO vulnerability_self (vulnerability, self)
-SELECT DISTINCT ON (v.id) v.id, al.id
-FROM stage_alias a
-JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = a.hash
-JOIN alias_namespace n ON n.namespace = a.namespace
-JOIN alias al ON al.namespace = n.id AND al.name = a.name
-WHERE a.kind = 'self'
-ORDER BY v.id, al.id
+SELECT DISTINCT ON (l.vulnerability) l.vulnerability, l.alias
+FROM stage_alias_link l
+WHERE l.self
+  AND NOT EXISTS (SELECT 1 FROM vulnerability_self v WHERE v.vulnerability = l.vulnerability)
+ORDER BY l.vulnerability, l.alias
 ON CONFLICT DO NOTHING;

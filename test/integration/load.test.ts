@@ -225,19 +225,25 @@ describe('failures roll back', () => {
 });
 
 describe('initial-load fast path', () => {
+  const TABLES = "'vuln', 'uo_vuln', 'vulnerability_alias', 'vulnerability_self'";
   const catalog = (url: string) => query(url, `
-    SELECT 'index' AS k, tablename || ' ' || indexname || ' ' || indexdef AS d FROM pg_indexes WHERE tablename IN ('vuln', 'uo_vuln')
+    SELECT 'index' AS k, tablename || ' ' || indexname || ' ' || indexdef AS d FROM pg_indexes WHERE tablename IN (${TABLES})
     UNION ALL SELECT 'constraint', conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
-    WHERE conrelid IN ('vuln'::regclass, 'uo_vuln'::regclass) ORDER BY 1, 2`);
+    WHERE conrelid::regclass::text IN (${TABLES})
+    UNION ALL SELECT 'column', attrelid::regclass || ' ' || attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END
+    FROM pg_attribute WHERE attrelid::regclass::text IN (${TABLES}) AND attnum > 0 AND NOT attisdropped ORDER BY 1, 2`);
   it('re-creates every index and constraint it set aside, identically', async () => {
     const url = await createClairDb(20);
     const before = await catalog(url);
-    expect(before.length).toBeGreaterThan(8);
+    expect(before.filter((r) => r.k !== 'column').length).toBeGreaterThan(14);
     const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
     expect((await loadBundle(opts(dir, url))).outcome).toBe('loaded');
     expect(await catalog(url)).toEqual(before);
     // The foreign keys work again: a link to a missing vuln is refused.
     await expect(query(url, 'INSERT INTO uo_vuln (uo, vuln) SELECT max(id), -1 FROM update_operation')).rejects.toThrow(/foreign key/);
+    await expect(query(url, 'INSERT INTO vulnerability_alias (vulnerability, alias) SELECT -1, min(id) FROM alias')).rejects.toThrow(/foreign key/);
+    await expect(query(url, 'INSERT INTO vulnerability_self (vulnerability, self) SELECT min(vulnerability), min(self) FROM vulnerability_self')).rejects.toThrow(/duplicate key/);
+    expect(Number((await query(url, 'SELECT count(*) AS n FROM vulnerability_alias'))[0].n)).toBeGreaterThan(0);
   });
 });
 
