@@ -18,7 +18,7 @@
  * Timing is informative only; nothing here is a pass/fail test.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -255,6 +255,17 @@ async function main(): Promise<void> {
   const cluster = await startCluster({ settings: PG_SETTINGS });
   diskGuard = { path: cluster.dataDir, minFreeBytes: args.minFreeGb * 2 ** 30 };
   const results: Step[] = [];
+  // Each step as it ends: a line on stderr and the steps so far in <date>-<rows>.partial.json, so a
+  // long run stopped early still leaves its figures (the final report replaces the partial file).
+  const partialFile = path.join(args.results, `${new Date().toISOString().slice(0, 10)}-${args.rows}.partial.json`);
+  const record = async (s: Step) => {
+    results.push(s);
+    process.stderr.write(`bench: step ${s.id} ${s.label}: ${s.seconds} s, loader RSS ${s.loaderPeakRssMB} MB\n`);
+    if (args.write) {
+      await mkdir(args.results, { recursive: true });
+      await writeFile(partialFile, JSON.stringify({ partial: true, rows: args.rows, machine: machine(pgVersion), steps: results }, null, 2) + '\n');
+    }
+  };
   const parity: Record<string, { ours: Counts; baseline?: Counts; equal?: boolean; claircore?: Counts; equal_claircore?: boolean }> = {};
   let pgVersion = '';
   let pgSettings: Record<string, string> = {};
@@ -278,16 +289,16 @@ async function main(): Promise<void> {
         slowest_steps: loaderSteps(run.stderr),
       };
     };
-    results.push(await step('a', 'initial load (clair-bundle)', ours, allRows, load(bundles.base), ['clair-bundle'], summaryDetail));
+    await record(await step('a', 'initial load (clair-bundle)', ours, allRows, load(bundles.base), ['clair-bundle'], summaryDetail));
     parity.a = { ours: await counts(ours) };
-    results.push(await step('b', 'reload same bundle (clair-bundle)', ours, allRows, load(bundles.base), ['clair-bundle'], (run, out) => {
+    await record(await step('b', 'reload same bundle (clair-bundle)', ours, allRows, load(bundles.base), ['clair-bundle'], (run, out) => {
       const d = summaryDetail(run, out);
       if (d.outcome !== 'unchanged') throw new Error(`step b: expected the unchanged fast path, got outcome ${String(d.outcome)}`);
       return d;
     }));
-    results.push(await step('c', `load ${CHANGE_FRACTION * 100} % changed (clair-bundle)`, ours, changedRows, load(bundles.changed), ['clair-bundle'], summaryDetail));
+    await record(await step('c', `load ${CHANGE_FRACTION * 100} % changed (clair-bundle)`, ours, changedRows, load(bundles.changed), ['clair-bundle'], summaryDetail));
     parity.c = { ours: await counts(ours) };
-    results.push(await step('d', 'Clair GC keep=1 (after clair-bundle)', ours, null, [GC, '--db', ours, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+    await record(await step('d', 'Clair GC keep=1 (after clair-bundle)', ours, null, [GC, '--db', ours, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
     parity.d = { ours: await counts(ours) };
     await dropDb(cluster, 'bench_ours');
 
@@ -304,11 +315,11 @@ async function main(): Promise<void> {
           slowest_updaters: [...loaded].sort((x, y) => y.seconds - x.seconds).slice(0, 3).map((u) => ({ updater: u.updater, seconds: u.seconds })),
         };
       };
-      results.push(await step('e1', 'initial, claircore-style', bl, allRows, [BASELINE, '--db', bl, bundles.base], names, blDetail));
+      await record(await step('e1', 'initial, claircore-style', bl, allRows, [BASELINE, '--db', bl, bundles.base], names, blDetail));
       parity.a.baseline = await counts(bl);
-      results.push(await step('e2', `${CHANGE_FRACTION * 100} % changed, claircore-style`, bl, changedRows, [BASELINE, '--db', bl, bundles.changed], names, blDetail));
+      await record(await step('e2', `${CHANGE_FRACTION * 100} % changed, claircore-style`, bl, changedRows, [BASELINE, '--db', bl, bundles.changed], names, blDetail));
       parity.c.baseline = await counts(bl);
-      results.push(await step('e3', 'Clair GC keep=1 (after claircore-style)', bl, null, [GC, '--db', bl, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+      await record(await step('e3', 'Clair GC keep=1 (after claircore-style)', bl, null, [GC, '--db', bl, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
       parity.d.baseline = await counts(bl);
       await dropDb(cluster, 'bench_baseline');
       for (const p of Object.values(parity)) p.equal = COUNTED.every((t) => p.ours[t] === p.baseline![t]);
@@ -324,11 +335,11 @@ async function main(): Promise<void> {
         return { updaters_loaded: loaded.length, slowest_updaters: [...loaded].sort((x, y) => y.seconds - x.seconds).slice(0, 3).map((u) => ({ updater: u.updater, seconds: u.seconds })) };
       };
       const names = ['clair-bundle-claircore'];
-      results.push(await step('f1', 'initial, claircore v1.5.54 store', cc, allRows, [], names, ccDetail, [writer, '--db', cc, bundles.base]));
+      await record(await step('f1', 'initial, claircore v1.5.54 store', cc, allRows, [], names, ccDetail, [writer, '--db', cc, bundles.base]));
       parity.a.claircore = await counts(cc);
-      results.push(await step('f2', `${CHANGE_FRACTION * 100} % changed, claircore store`, cc, changedRows, [], names, ccDetail, [writer, '--db', cc, bundles.changed]));
+      await record(await step('f2', `${CHANGE_FRACTION * 100} % changed, claircore store`, cc, changedRows, [], names, ccDetail, [writer, '--db', cc, bundles.changed]));
       parity.c.claircore = await counts(cc);
-      results.push(await step('f3', 'Clair GC keep=1 (after claircore store)', cc, null, [GC, '--db', cc, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+      await record(await step('f3', 'Clair GC keep=1 (after claircore store)', cc, null, [GC, '--db', cc, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
       parity.d.claircore = await counts(cc);
       await dropDb(cluster, 'bench_claircore');
       for (const p of Object.values(parity)) p.equal_claircore = COUNTED.every((t) => p.ours[t] === p.claircore![t]);
@@ -392,6 +403,7 @@ async function main(): Promise<void> {
     await mkdir(args.results, { recursive: true });
     const file = path.join(args.results, `${report.date.slice(0, 10)}-${args.rows}.json`);
     await writeFile(file, JSON.stringify(report, null, 2) + '\n');
+    await rm(partialFile, { force: true });
     process.stdout.write(`\nwritten ${path.relative(process.cwd(), file)}\n`);
   }
 }
