@@ -37,7 +37,7 @@ export default defineConfig({
   test: {
     name: 'conformance',
     include: ['test/conformance/**/*.test.ts'],
-    globalSetup: ['test/conformance/global-setup.ts'],
+    globalSetup: ['test/helpers/tmp-root.ts', 'test/conformance/global-setup.ts'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
     maxWorkers: 2,

@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     name: 'faults',
     include: ['test/faults/**/*.test.ts'],
-    globalSetup: ['test/faults/global-setup.ts'],
+    globalSetup: ['test/helpers/tmp-root.ts', 'test/faults/global-setup.ts'],
     testTimeout: 600_000,
     hookTimeout: 300_000,
     maxWorkers: 2,

@@ -29,13 +29,7 @@ CREATE TEMP TABLE stage_vuln (
   arch_operation text NOT NULL CHECK (arch_operation IN ('invalid', 'equals', 'not equals', 'pattern match')),
   version_kind text,
   vulnerable_range text,
-  not_vulnerable boolean NOT NULL,
-  -- The columns of Clair's vuln_lookup_idx must fit one btree entry (at most 2704 bytes): a row
-  -- that does not is refused here, naming its line, instead of failing the insert into vuln.
-  CONSTRAINT stage_vuln_fits_clair_lookup_index CHECK (octet_length(package_name) + octet_length(dist_id) + octet_length(dist_name)
-    + octet_length(dist_pretty_name) + octet_length(dist_version) + octet_length(dist_version_id) + octet_length(package_module)
-    + octet_length(dist_version_code_name) + octet_length(repo_name) + octet_length(dist_arch) + octet_length(dist_cpe)
-    + octet_length(repo_key) + octet_length(repo_uri) <= 2500)
+  not_vulnerable boolean NOT NULL
 ) ON COMMIT DROP;
 
 CREATE TEMP TABLE stage_alias (

@@ -5,3 +5,35 @@ SET LOCAL maintenance_work_mem = '512MB';
 ANALYZE stage_vuln;
 ANALYZE stage_alias;
 ANALYZE stage_enrichment;
+-- Clair's vuln_lookup_idx keeps 13 text columns in one btree entry of at most 2704 bytes after
+-- PostgreSQL compressed them: claircore cannot store a row that does not fit, and neither can
+-- we. The rare staged row long enough to be in doubt is tried against the same index here, so the
+-- error names its file and record (a failing insert into vuln could not).
+CREATE TEMP TABLE stage_lookup_probe ON COMMIT DROP AS
+SELECT package_name, dist_id, dist_name, dist_pretty_name, dist_version, dist_version_id, package_module,
+  dist_version_code_name, repo_name, dist_arch, dist_cpe, repo_key, repo_uri
+FROM vuln WITH NO DATA;
+CREATE INDEX ON stage_lookup_probe (package_name, dist_id, dist_name, dist_pretty_name, dist_version, dist_version_id,
+  package_module, dist_version_code_name, repo_name, dist_arch, dist_cpe, repo_key, repo_uri);
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT s.*, (SELECT u->>'file' FROM stage_manifest m, jsonb_array_elements(m.doc->'updaters') u WHERE u->>'name' = s.updater) AS file
+    FROM stage_vuln s
+    WHERE octet_length(s.package_name) + octet_length(s.dist_id) + octet_length(s.dist_name) + octet_length(s.dist_pretty_name)
+      + octet_length(s.dist_version) + octet_length(s.dist_version_id) + octet_length(s.package_module)
+      + octet_length(s.dist_version_code_name) + octet_length(s.repo_name) + octet_length(s.dist_arch) + octet_length(s.dist_cpe)
+      + octet_length(s.repo_key) + octet_length(s.repo_uri) > 2000
+  LOOP
+    BEGIN
+      INSERT INTO stage_lookup_probe VALUES (r.package_name, r.dist_id, r.dist_name, r.dist_pretty_name, r.dist_version, r.dist_version_id,
+        r.package_module, r.dist_version_code_name, r.repo_name, r.dist_arch, r.dist_cpe, r.repo_key, r.repo_uri);
+    EXCEPTION WHEN program_limit_exceeded THEN
+      RAISE EXCEPTION '%: record % (hash %): its package, distribution and repository fields do not fit one entry of Clair''s vuln_lookup_idx (%); claircore cannot store it either',
+        coalesce(r.file, r.updater), r.name, encode(r.hash, 'hex'), SQLERRM USING ERRCODE = 'CB005';
+    END;
+  END LOOP;
+END
+$$;

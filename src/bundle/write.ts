@@ -68,22 +68,15 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** VULN_COLUMNS positions of Clair's vuln_lookup_idx columns (sql/load/create-staging.sql checks the same). */
-const LOOKUP_COLUMNS = ['package_name', 'dist_id', 'dist_name', 'dist_pretty_name', 'dist_version', 'dist_version_id', 'package_module',
-  'dist_version_code_name', 'repo_name', 'dist_arch', 'dist_cpe', 'repo_key', 'repo_uri'].map((c) => VULN_COLUMNS.indexOf(c as never));
-const LOOKUP_MAX_BYTES = 2500;
-
 /**
  * What PostgreSQL cannot store for Clair, caught at build time with the record named: a NUL
- * character in any text, and lookup-index columns too long for one btree entry.
+ * character in any text. (Whether a record's package, distribution and repository fields fit one
+ * entry of Clair's vuln_lookup_idx depends on how well PostgreSQL compresses them: the load checks
+ * that against a real index, sql/load/prepare-merge.sql, as claircore's insert would.)
  */
 function checkStorable(row: readonly (string | null)[], aliases: readonly AliasRow[]): void {
   if (row.some((c) => c?.includes('\0')) || aliases.some((a) => (a.namespace + a.name).includes('\0'))) {
     throw new InvalidRecordError('a text field contains a NUL character, which PostgreSQL cannot store');
-  }
-  const bytes = LOOKUP_COLUMNS.reduce((n, i) => n + Buffer.byteLength(row[i] ?? ''), 0);
-  if (bytes > LOOKUP_MAX_BYTES) {
-    throw new InvalidRecordError(`package, distribution and repository fields take ${bytes} bytes, more than the ${LOOKUP_MAX_BYTES} Clair's lookup index can hold`);
   }
 }
 

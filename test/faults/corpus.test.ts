@@ -1,7 +1,7 @@
-import { cp, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_CASES, FEED_CASES, type FeedCase } from './corpus/cases.js';
 import { fetchMirrors, SETUPS, type Mirrors } from './corpus/feeds.js';
 import { errorLines, run } from './lib/cli.js';
@@ -24,6 +24,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await mirrors?.close();
   for (const d of dbs) await dropDb(d);
+  // Hundreds of MB of damaged copies: kept only when a case failed (its output names them).
+  if (!failedCase && work) await rm(work, { recursive: true, force: true });
+});
+
+let failedCase = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failedCase = true;
 });
 
 async function filesUnder(dir: string, rel = ''): Promise<string[]> {

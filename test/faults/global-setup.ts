@@ -66,7 +66,10 @@ export async function teardown(): Promise<void> {
   } finally {
     await teardownDb();
   }
-  if (failed) throw new Error(failed);
+  if (failed) {
+    process.env.CLAIR_BUNDLE_KEEP_TMP = '1'; // test/helpers/tmp-root.ts keeps the details for a post-mortem
+    throw new Error(failed);
+  }
 }
 
 declare module 'vitest' {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -244,6 +245,23 @@ describe('initial-load fast path', () => {
     await expect(query(url, 'INSERT INTO vulnerability_alias (vulnerability, alias) SELECT -1, min(id) FROM alias')).rejects.toThrow(/foreign key/);
     await expect(query(url, 'INSERT INTO vulnerability_self (vulnerability, self) SELECT min(vulnerability), min(self) FROM vulnerability_self')).rejects.toThrow(/duplicate key/);
     expect(Number((await query(url, 'SELECT count(*) AS n FROM vulnerability_alias'))[0].n)).toBeGreaterThan(0);
+  });
+});
+
+describe("Clair's lookup index decides what is too long, after PostgreSQL compressed the entry", () => {
+  it('a 3000-byte package name that compresses well is stored (as claircore stores it); 3000 bytes that do not are refused naming the record, rolled back', async () => {
+    const url = await createClairDb(20);
+    const long = { ...EXAMPLE_A, name: 'CVE-LONG', package: { ...EXAMPLE_A.package, name: 'p'.repeat(3000) } };
+    const ok = await makeBundle([{ name: 'debian/updater', records: [EXAMPLE_A, long] }], '2026-01-01T00:00:00Z');
+    expect((await loadBundle(opts(ok.dir, url))).outcome).toBe('loaded');
+    expect(await query(url, "SELECT octet_length(package_name) AS n FROM vuln WHERE name = 'CVE-LONG'")).toEqual([{ n: 3000 }]);
+    const before = await dumpClairTables(url);
+    const noise = Array.from({ length: 94 }, (_, i) => createHash('md5').update(String(i)).digest('hex')).join('').slice(0, 3000);
+    const bad = await makeBundle([{ name: 'debian/updater', records: [EXAMPLE_A, { ...long, name: 'CVE-NOISE', package: { ...long.package, name: noise } }] }], '2026-01-02T00:00:00Z');
+    const err = await loadBundle(opts(bad.dir, url)).catch((e: unknown) => e);
+    expect((err as { exitCode?: number }).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/vulnerabilities\/debian%2Fupdater\.csv: record CVE-NOISE \(hash [0-9a-f]{32}\): its package, distribution and repository fields do not fit one entry of Clair's vuln_lookup_idx \(index row size \d+ exceeds/);
+    expect(await dumpClairTables(url)).toEqual(before);
   });
 });
 
