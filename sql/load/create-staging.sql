@@ -1,5 +1,5 @@
 -- Staging tables, filled by COPY from the bundle's CSV files; dropped at COMMIT/ROLLBACK.
--- Their columns equal the CSV headers (src/model/row.ts).
+-- Their columns equal the CSV headers (src/model/row.ts), plus computed ones.
 CREATE TEMP TABLE stage_vuln (
   hash bytea NOT NULL,
   updater text NOT NULL,
@@ -29,8 +29,15 @@ CREATE TEMP TABLE stage_vuln (
   arch_operation text NOT NULL CHECK (arch_operation IN ('invalid', 'equals', 'not equals', 'pattern match')),
   version_kind text,
   vulnerable_range text,
-  not_vulnerable boolean NOT NULL
+  not_vulnerable boolean NOT NULL,
+  -- Bytes of the columns of Clair's vuln_lookup_idx, computed while copying; the partial index
+  -- finds the rare row long enough to need a look (prepare-merge.sql) without another scan.
+  lookup_bytes integer GENERATED ALWAYS AS (octet_length(package_name) + octet_length(dist_id) + octet_length(dist_name)
+    + octet_length(dist_pretty_name) + octet_length(dist_version) + octet_length(dist_version_id) + octet_length(package_module)
+    + octet_length(dist_version_code_name) + octet_length(repo_name) + octet_length(dist_arch) + octet_length(dist_cpe)
+    + octet_length(repo_key) + octet_length(repo_uri)) STORED
 ) ON COMMIT DROP;
+CREATE INDEX stage_vuln_long_lookup ON stage_vuln (lookup_bytes) WHERE lookup_bytes > 2000;
 
 CREATE TEMP TABLE stage_alias (
   hash bytea NOT NULL,

@@ -22,10 +22,7 @@ BEGIN
   FOR r IN
     SELECT s.*, (SELECT u->>'file' FROM stage_manifest m, jsonb_array_elements(m.doc->'updaters') u WHERE u->>'name' = s.updater) AS file
     FROM stage_vuln s
-    WHERE octet_length(s.package_name) + octet_length(s.dist_id) + octet_length(s.dist_name) + octet_length(s.dist_pretty_name)
-      + octet_length(s.dist_version) + octet_length(s.dist_version_id) + octet_length(s.package_module)
-      + octet_length(s.dist_version_code_name) + octet_length(s.repo_name) + octet_length(s.dist_arch) + octet_length(s.dist_cpe)
-      + octet_length(s.repo_key) + octet_length(s.repo_uri) > 2000
+    WHERE s.lookup_bytes > 2000
   LOOP
     BEGIN
       INSERT INTO stage_lookup_probe VALUES (r.package_name, r.dist_id, r.dist_name, r.dist_pretty_name, r.dist_version, r.dist_version_id,

@@ -1,24 +1,58 @@
--- Staged rows of changed updaters whose content already has a vuln row, with its id (in a
--- refresh: most rows; in an initial load: none).
-CREATE TEMP TABLE stage_existing ON COMMIT DROP AS
-SELECT s.hash, s.updater, v.id
+-- The keys of the staged rows of changed updaters, read once from the wide staging table.
+CREATE TEMP TABLE stage_key ON COMMIT DROP AS
+SELECT s.hash, s.updater
 FROM stage_vuln s
-JOIN stage_plan p ON p.name = s.updater AND p.changed
-JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = s.hash;
+JOIN stage_plan p ON p.name = s.updater AND p.changed;
+ANALYZE stage_key;
+
+-- Each staged key with the id of the vuln row that holds its content, if there is one (in a
+-- refresh: nearly every row; in an initial load: none), in one join.
+CREATE TEMP TABLE stage_resolved ON COMMIT DROP AS
+SELECT k.hash, k.updater, v.id
+FROM stage_key k
+LEFT JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = k.hash;
+CREATE TEMP TABLE stage_existing ON COMMIT DROP AS
+SELECT hash, updater, id FROM stage_resolved WHERE id IS NOT NULL;
 
 -- Content staged by more than one updater is inserted once, by the first updater by name;
 -- these are the others' rows (they link to the row the first one inserts). Within one updater
--- hashes are unique, so with a single changed updater (a typical refresh) there is nothing to find.
+-- hashes are unique, so content staged twice has a row outside the biggest updater: those few
+-- rows are grouped, and their hashes looked up among the biggest updater's, instead of grouping
+-- every staged row.
 CREATE TEMP TABLE stage_later ON COMMIT DROP AS
-SELECT s.hash, s.updater
-FROM stage_vuln s
-JOIN stage_plan p ON p.name = s.updater AND p.changed
-JOIN (
-  SELECT s2.hash, min(s2.updater) AS first
-  FROM stage_vuln s2 JOIN stage_plan p2 ON p2.name = s2.updater AND p2.changed
-  WHERE (SELECT count(*) FROM stage_plan WHERE changed AND kind = 'vulnerability') > 1
-  GROUP BY s2.hash HAVING count(*) > 1
-) d ON d.hash = s.hash AND s.updater <> d.first;
+WITH big AS (
+  SELECT name FROM stage_plan WHERE changed AND kind = 'vulnerability' ORDER BY row_count DESC, name LIMIT 1
+), others AS (
+  SELECT k.hash FROM stage_key k WHERE k.updater <> (SELECT name FROM big)
+), shared AS (
+  SELECT hash FROM others GROUP BY hash HAVING count(*) > 1
+  UNION
+  SELECT k.hash FROM stage_key k JOIN others o ON o.hash = k.hash WHERE k.updater = (SELECT name FROM big)
+), firsts AS (
+  SELECT k.hash, min(k.updater) AS first FROM stage_key k JOIN shared s ON s.hash = k.hash GROUP BY k.hash
+)
+SELECT k.hash, k.updater
+FROM stage_key k
+JOIN firsts f ON f.hash = k.hash AND k.updater <> f.first;
+
+-- A refresh inserts few rows: stage_vuln keeps only the staged rows without a vuln row, so
+-- insert-vulns.sql reads a small table instead of every staged row again (nothing after it reads
+-- stage_vuln). An initial load keeps them all.
+DO $$
+DECLARE
+  cols text;
+BEGIN
+  IF EXISTS (SELECT 1 FROM stage_existing) THEN
+    CREATE TEMP TABLE stage_vuln_missing ON COMMIT DROP AS
+    SELECT s.* FROM stage_vuln s JOIN stage_resolved r ON r.hash = s.hash AND r.updater = s.updater AND r.id IS NULL;
+    TRUNCATE stage_vuln;
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+    FROM pg_attribute WHERE attrelid = 'stage_vuln'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+    EXECUTE format('INSERT INTO stage_vuln (%s) SELECT %s FROM stage_vuln_missing', cols, cols);
+    ANALYZE stage_vuln;
+  END IF;
+END
+$$;
 
 CREATE TEMP TABLE stage_new (id bigint NOT NULL, hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
 ANALYZE stage_existing;

@@ -282,4 +282,29 @@ describe('content shared by two updaters', () => {
       { name: 'CVE-ZZ', updater: 'zz/updater', linked: ['zz/updater'] },
     ]);
   });
+
+  it('in a refresh, with stored and new content shared: each stored once, linked from both new update operations', async () => {
+    const url = await createClairDb(20);
+    const shared = { ...EXAMPLE_A, name: 'CVE-SHARED' };
+    const shared2 = { ...EXAMPLE_A, name: 'CVE-SHARED-2' };
+    const first = await makeBundle([
+      { name: 'zz/updater', records: [{ ...shared, updater: 'zz/updater' }, { ...EXAMPLE_A, updater: 'zz/updater', name: 'CVE-ZZ' }] },
+      { name: 'aa/updater', records: [{ ...shared, updater: 'aa/updater' }] },
+    ], '2026-01-01T00:00:00Z');
+    await loadBundle(opts(first.dir, url));
+    const second = await makeBundle([
+      { name: 'zz/updater', records: [{ ...shared, updater: 'zz/updater' }, { ...shared2, updater: 'zz/updater' }, { ...EXAMPLE_A, updater: 'zz/updater', name: 'CVE-ZZ-2' }] },
+      { name: 'aa/updater', records: [{ ...shared, updater: 'aa/updater' }, { ...shared2, updater: 'aa/updater' }] },
+    ], '2026-01-02T00:00:00Z');
+    const s = await loadBundle(opts(second.dir, url));
+    expect(s.updaters.map((u) => [u.name, u.inserted, u.linked])).toEqual([['aa/updater', 1, 2], ['zz/updater', 1, 3]]);
+    const rows = await query(url, `SELECT v.name, v.updater, array_agg(o.updater ORDER BY o.updater) AS linked FROM vuln v
+      JOIN uo_vuln l ON l.vuln = v.id JOIN latest_update_operations o ON o.id = l.uo GROUP BY v.name, v.updater ORDER BY v.name`);
+    expect(rows).toEqual([
+      { name: 'CVE-SHARED', updater: 'aa/updater', linked: ['aa/updater', 'zz/updater'] },
+      { name: 'CVE-SHARED-2', updater: 'aa/updater', linked: ['aa/updater', 'zz/updater'] },
+      { name: 'CVE-ZZ-2', updater: 'zz/updater', linked: ['zz/updater'] },
+    ]);
+    expect(await query(url, 'SELECT count(*)::int AS n FROM vuln')).toEqual([{ n: 4 }]);
+  });
 });
