@@ -13,8 +13,9 @@ WITH ins AS (
     coalesce(s.vulnerable_range::versionrange, versionrange('{}', '{}', '()')), s.not_vulnerable
   FROM stage_vuln s
   JOIN stage_plan p ON p.name = s.updater AND p.changed
-  WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.hash_kind = 'md5' AND v.hash = s.hash)
-    AND NOT EXISTS (SELECT 1 FROM stage_later l WHERE l.hash = s.hash AND l.updater = s.updater)
+  -- resolve-vulns.sql left only content without a vuln row here (a refresh) or found none (an
+  -- initial load): no need to look each staged row up in vuln again.
+  WHERE NOT EXISTS (SELECT 1 FROM stage_later l WHERE l.hash = s.hash AND l.updater = s.updater)
   -- No conflict target: valid whether or not the fast path set the unique constraint aside. A
   -- row skipped here (a concurrent writer) goes unlinked, which link-vulns.sql detects.
   ON CONFLICT DO NOTHING
