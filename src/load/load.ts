@@ -464,9 +464,10 @@ async function backendOf(client: pg.Client): Promise<Backend | undefined> {
 async function endBackend(c: pg.Client, backend: Backend | undefined, graceMs = 0): Promise<void> {
   if (!backend) return;
   const alive = async () => (await c.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2', [backend.pid, backend.started])).rowCount! > 0;
-  // Still executing a statement of the transaction (e.g. the COMMIT that reached it): let it finish.
+  // Still in its transaction: executing a statement of it, or idle with a COMMIT that reached its
+  // socket but is not read yet. Within the grace period let it finish (or exit on its own).
   const busy = async () => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2
-    AND state = 'active' AND backend_xid IS NOT NULL`, [backend.pid, backend.started])).rowCount! > 0;
+    AND state IN ('active', 'idle in transaction') AND backend_xid IS NOT NULL`, [backend.pid, backend.started])).rowCount! > 0;
   for (let waited = 0; waited < graceMs && await busy(); waited += 100) await sleep(100);
   if (!(await alive())) return;
   await c.query('SELECT pg_terminate_backend($1)', [backend.pid]).catch(() => undefined);
