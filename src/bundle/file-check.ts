@@ -201,31 +201,26 @@ function incompleteTail(buf: Buffer, from: number): number {
 }
 
 /**
- * A pass-through stream that runs a FileCheck over what flows through it; `onEnd` judges the
- * result before the stream ends (throwing fails the stream, so a COPY fed by it is aborted).
- * A CSV problem fails the stream as soon as it is found.
+ * A pass-through stream that runs a FileCheck over what flows through it. `judge` sees the scan as
+ * soon as a CSV problem is found (complete = false) and once the whole file went through
+ * (complete = true); throwing fails the stream, so a COPY fed by it is aborted.
  */
-export function checkingStream(check: FileCheck, onEnd: (scan: FileScan) => void, onProblem: (scan: FileScan) => never): Transform {
+export function checkingStream(check: FileCheck, judge: (scan: FileScan, complete: boolean) => void): Transform {
+  const judged = (complete: boolean, done: TransformCallback, chunk?: Buffer) => {
+    try {
+      if (complete || check.firstProblem) judge(check.finish(), complete);
+      done(null, chunk);
+    } catch (err) {
+      done(err as Error);
+    }
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       check.update(chunk);
-      if (check.firstProblem) {
-        try {
-          onProblem(check.finish());
-        } catch (err) {
-          done(err as Error);
-          return;
-        }
-      }
-      done(null, chunk);
+      judged(false, done, chunk);
     },
     flush(done: TransformCallback) {
-      try {
-        onEnd(check.finish());
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
+      judged(true, done);
     },
   });
 }
