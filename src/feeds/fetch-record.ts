@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FeedError } from '../errors.js';
 
@@ -82,4 +82,19 @@ export async function writeFetchRecord(mirror: string, record: FetchRecord): Pro
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, JSON.stringify(out, null, 2) + '\n');
   await rename(tmp, file);
+}
+
+/**
+ * Removes from the mirror the files a previous fetch recorded under `parts` that the new fetch's
+ * `files` no longer list (upstream dropped them, or the options changed). A recorded path with
+ * `..` in it is never touched.
+ */
+export async function removeStaleFiles(
+  prev: FetchRecord | null, files: readonly FileRecord[], parts: readonly string[], partDir: (part: string) => string,
+): Promise<void> {
+  const keep = new Set(files.map((f) => `${f.part}/${f.path}`));
+  for (const f of prev?.files ?? []) {
+    if (!parts.includes(f.part) || keep.has(`${f.part}/${f.path}`) || f.path.split('/').includes('..')) continue;
+    await rm(path.join(partDir(f.part), ...f.path.split('/')), { force: true });
+  }
 }

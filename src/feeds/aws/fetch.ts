@@ -1,7 +1,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
-import { findFileRecord, readFetchRecord, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
+import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { HttpStatusError, downloadFile, type RetryOptions } from '../http.js';
 import { XmlSyntaxError } from '../oval/xml.js';
 import type { FetchContext } from '../types.js';
@@ -149,11 +149,7 @@ export async function fetchAws(ctx: FetchContext, opts: AwsFetchOptions = {}): P
   }
 
   // Files the previous record listed and this one does not are removed.
-  for (const f of prev?.files ?? []) {
-    if (!kept.has(`${f.part}/${f.path}`) && f.part in PARTS && !f.path.split('/').includes('..')) {
-      await rm(path.join(ctx.partDir(f.part), ...f.path.split('/')), { force: true });
-    }
-  }
+  await removeStaleFiles(prev, files, Object.keys(PARTS), (part) => ctx.partDir(part));
   const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: bases, files, absent };
   await writeFetchRecord(ctx.mirror, record);
 }

@@ -1,9 +1,8 @@
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
-import { findFileRecord, readFetchRecord, writeFetchRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
+import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
+import { yearsOption as parseYears, yearsSince } from '../years.js';
 
 /**
  * Mirrors NVD's CVE API 2.0 yearly feeds the way claircore's clair.cvss enricher reads them
@@ -28,27 +27,12 @@ export const feedPath = (year: number) => `nvdcve-2.0-${year}.json.gz`;
 
 /** claircore's years: 2002 … the current (local) year. */
 export function defaultYears(now = new Date()): number[] {
-  const out: number[] = [];
-  for (let y = FIRST_YEAR; y <= now.getFullYear(); y++) out.push(y);
-  return out;
+  return yearsSince(FIRST_YEAR, now);
 }
 
 /** The years `--option cvss-years=2019-2021,2024` names, ascending, or undefined. */
 export function yearsOption(options: Readonly<Record<string, string>>): number[] | undefined {
-  const raw = options[YEARS_OPTION];
-  if (raw === undefined) return undefined;
-  const years = new Set<number>();
-  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const m = /^(\d{4})(?:-(\d{4}))?$/.exec(item);
-    const from = m ? Number(m[1]) : NaN;
-    const to = m?.[2] ? Number(m[2]) : from;
-    if (!m || from < FIRST_YEAR || to < from) {
-      throw new ConfigError(`${YEARS_OPTION}: ${JSON.stringify(item)} is not a year or range of years from ${FIRST_YEAR}`, { hint: `e.g. --option ${YEARS_OPTION}=2021 or ${YEARS_OPTION}=2015-2024` });
-    }
-    for (let y = from; y <= to; y++) years.add(y);
-  }
-  if (years.size === 0) throw new ConfigError(`${YEARS_OPTION}: no year named`, { hint: `e.g. --option ${YEARS_OPTION}=2021` });
-  return [...years].sort((a, b) => a - b);
+  return parseYears(options, YEARS_OPTION, FIRST_YEAR, '2021');
 }
 
 export async function fetchCvss(ctx: FetchContext, opts: { retry?: RetryOptions } = {}): Promise<void> {
@@ -71,10 +55,7 @@ export async function fetchCvss(ctx: FetchContext, opts: { retry?: RetryOptions 
       }
     }
   }
-  const keep = new Set(files.map((f) => f.path));
-  for (const f of prev?.files ?? []) {
-    if (f.part === PART && !keep.has(f.path) && !f.path.split('/').includes('..')) await rm(path.join(dir, ...f.path.split('/')), { force: true });
-  }
+  await removeStaleFiles(prev, files, [PART], (part) => ctx.partDir(part));
   const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [PART]: base }, files };
   await writeFetchRecord(ctx.mirror, record);
   ctx.log.info('fetched cvss', { feed: FEED, base, years: years.length === 1 ? String(years[0]) : `${years[0]}-${years.at(-1)}`, files: files.length });

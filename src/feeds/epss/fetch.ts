@@ -1,7 +1,6 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
-import { findFileRecord, readFetchRecord, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
+import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
 
@@ -52,9 +51,7 @@ export async function fetchEpss(ctx: FetchContext, opts: { retry?: RetryOptions;
     if (err instanceof FeedError) throw feedError({ file: `${PART}/${rel}` }, err.message, err, `--url ${PART}=<file URL>.gz fetches a given day's file`);
     throw err;
   }
-  for (const f of prev?.files ?? []) {
-    if (f.part === PART && f.path !== rel && !f.path.split('/').includes('..')) await rm(path.join(dir, ...f.path.split('/')), { force: true });
-  }
+  await removeStaleFiles(prev, [got.record], [PART], (part) => ctx.partDir(part));
   const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [PART]: base }, files: [got.record] };
   await writeFetchRecord(ctx.mirror, record);
   ctx.log.info('fetched epss', { feed: FEED, url, outcome: got.outcome });

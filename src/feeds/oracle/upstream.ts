@@ -1,5 +1,5 @@
-import { ConfigError } from '../../errors.js';
 import type { Distribution, NormalizedSeverity } from '../../model/vulnerability.js';
+import { yearsOption as parseYears, yearsSince } from '../years.js';
 
 /**
  * Oracle Linux ELSA OVAL (claircore oracle/updater.go, updaterset.go, parser.go,
@@ -31,27 +31,12 @@ export function fileYear(name: string): number | undefined {
 
 /** claircore's oracle.UpdaterSet years: 2007 … the current year. */
 export function defaultYears(now = new Date()): number[] {
-  const out: number[] = [];
-  for (let y = FIRST_YEAR; y <= now.getFullYear(); y++) out.push(y);
-  return out;
+  return yearsSince(FIRST_YEAR, now);
 }
 
 /** The years named by the option, ascending, or undefined when it is not given. */
 export function yearsOption(options: Readonly<Record<string, string>>): number[] | undefined {
-  const raw = options[YEARS_OPTION];
-  if (raw === undefined) return undefined;
-  const years = new Set<number>();
-  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const m = /^(\d{4})(?:-(\d{4}))?$/.exec(item);
-    const from = m ? Number(m[1]) : NaN;
-    const to = m?.[2] ? Number(m[2]) : from;
-    if (!m || from < FIRST_YEAR || to < from) {
-      throw new ConfigError(`${YEARS_OPTION}: ${JSON.stringify(item)} is not a year or range of years from ${FIRST_YEAR}`, { hint: `e.g. --option ${YEARS_OPTION}=2023,2024 or ${YEARS_OPTION}=2015-2024` });
-    }
-    for (let y = from; y <= to; y++) years.add(y);
-  }
-  if (years.size === 0) throw new ConfigError(`${YEARS_OPTION}: no year named`, { hint: `e.g. --option ${YEARS_OPTION}=2023,2024` });
-  return [...years].sort((a, b) => a - b);
+  return parseYears(options, YEARS_OPTION, FIRST_YEAR, '2023,2024');
 }
 
 const PLATFORMS: Readonly<Record<string, string>> = {

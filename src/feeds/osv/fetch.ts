@@ -1,6 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findFileRecord, readFetchRecord, writeFetchRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
+import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
 import { DEFAULT_BASE_URL, ECOSYSTEMS_FILE, FEED, PART, allowlistOption, dumpPath, dumpUrl, selectEcosystems } from './ecosystems.js';
@@ -25,10 +25,7 @@ export async function fetchOsv(ctx: FetchContext, opts: { retry?: RetryOptions }
   for (const e of selectEcosystems(text, allow, `${PART}/${ECOSYSTEMS_FILE}`)) {
     files.push(await get(dumpUrl(base, e), dumpPath(e)));
   }
-  const keep = new Set(files.map((f) => f.path));
-  for (const f of prev?.files ?? []) {
-    if (f.part === PART && !keep.has(f.path) && !f.path.split('/').includes('..')) await rm(path.join(dir, ...f.path.split('/')), { force: true });
-  }
+  await removeStaleFiles(prev, files, [PART], (part) => ctx.partDir(part));
   const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [PART]: base }, files };
   await writeFetchRecord(ctx.mirror, record);
 }

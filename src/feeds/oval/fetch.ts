@@ -1,6 +1,4 @@
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { findFileRecord, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
+import { findFileRecord, removeStaleFiles, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { HttpStatusError, downloadFile, mapLimit, type DownloadOutcome, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
 
@@ -67,11 +65,7 @@ export async function fetchOvalFiles(
 
 /** Removes the previous fetch's files that `files` no longer lists, then writes the fetch record. */
 export async function writeOvalFetchRecord(m: OvalMirror, prev: FetchRecord | null, files: FileRecord[], absent: AbsentRecord[]): Promise<void> {
-  const keep = new Set(files.map((f) => `${f.part}/${f.path}`));
-  for (const f of prev?.files ?? []) {
-    if (f.part !== m.part || keep.has(`${f.part}/${f.path}`) || f.path.split('/').includes('..')) continue;
-    await rm(path.join(m.ctx.partDir(f.part), ...f.path.split('/')), { force: true });
-  }
+  await removeStaleFiles(prev, files, [m.part], (part) => m.ctx.partDir(part));
   await writeFetchRecord(m.ctx.mirror, { feed: m.feed, fetchedAt: new Date().toISOString(), baseUrls: { [m.part]: m.base }, files, absent });
 }
 

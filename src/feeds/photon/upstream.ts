@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.js';
-import type { Distribution, NormalizedSeverity } from '../../model/vulnerability.js';
+import type { Distribution } from '../../model/vulnerability.js';
+import { importantScaleSeverity } from '../oval/severity.js';
 
 /**
  * Photon OS OVAL (claircore v1.5.54 photon/photon.go, releases.go, updaterset.go,
@@ -30,15 +31,7 @@ export function releaseDist(r: Release): Distribution {
 }
 
 /** claircore photon NormalizeSeverity: exact names only. */
-export function normalizeSeverity(s: string): NormalizedSeverity {
-  switch (s) {
-    case 'Low': return 'Low';
-    case 'Moderate': return 'Medium';
-    case 'Important': return 'High';
-    case 'Critical': return 'Critical';
-    default: return 'Unknown';
-  }
-}
+export const normalizeSeverity = importantScaleSeverity;
 
 /** The releases named by the option (`3.0` or `3`), in claircore's order; every release without it. */
 export function selectReleases(options: Readonly<Record<string, string>>): Release[] {

@@ -1,6 +1,7 @@
 import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
-import type { Distribution, NormalizedSeverity } from '../../model/vulnerability.js';
+import type { Distribution } from '../../model/vulnerability.js';
 import { anchorHrefs } from './listing.js';
+import { importantScaleSeverity } from '../oval/severity.js';
 
 /**
  * SUSE OVAL (claircore suse/factory.go, suse.go, normalizeseverity.go): the factory reads the
@@ -103,15 +104,7 @@ export function selectReleases(all: readonly SuseRelease[], options: Readonly<Re
 }
 
 /** claircore suse NormalizeSeverity. */
-export function normalizeSeverity(s: string): NormalizedSeverity {
-  switch (s) {
-    case 'Low': return 'Low';
-    case 'Moderate': return 'Medium';
-    case 'Important': return 'High';
-    case 'Critical': return 'Critical';
-    default: return 'Unknown';
-  }
-}
+export const normalizeSeverity = importantScaleSeverity;
 
 // ---- Masterminds/semver v1.5.0 (NewVersion, Compare), as far as Leap versions need it ----
 

@@ -1,6 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findFileRecord, readFetchRecord, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
+import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
 import {
@@ -52,7 +52,7 @@ export async function fetchUbuntu(ctx: FetchContext, opts: UbuntuFetchOptions = 
     }
     files.push(await get(OVAL_PART, head.url, ovalPath(s.name, head.bzip2)));
   }
-  await prune(prev, files, ctx);
+  await removeStaleFiles(prev, files, [OVAL_PART], (part) => ctx.partDir(part));
   const record: FetchRecord = {
     feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [LAUNCHPAD_PART]: lpBase, [OVAL_PART]: ovalBase }, files, absent,
   };
@@ -87,14 +87,6 @@ async function probeOval(url: string, signal: AbortSignal | undefined, timeoutMs
   throw feedError({ file: url }, `HEAD ${url} failed: ${(lastErr as Error).message}`, lastErr);
 }
 
-/** Removes OVAL files of the previous record that this fetch no longer lists. */
-async function prune(prev: FetchRecord | null, files: readonly FileRecord[], ctx: FetchContext): Promise<void> {
-  const keep = new Set(files.map((f) => `${f.part}/${f.path}`));
-  for (const f of prev?.files ?? []) {
-    if (f.part !== OVAL_PART || keep.has(`${f.part}/${f.path}`) || f.path.split('/').includes('..')) continue;
-    await rm(path.join(ctx.partDir(f.part), ...f.path.split('/')), { force: true });
-  }
-}
 
 function withSlash(url: string): string {
   return url.endsWith('/') ? url : url + '/';
