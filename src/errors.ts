@@ -52,6 +52,17 @@ export class FeedError extends AppError {
   readonly exitCode = 3;
 }
 
+/**
+ * The error maker of one feed: `<where>: <text>`, where = feed, file and record (describePlace),
+ * the place kept on the error for the CLI.
+ */
+export function feedErrors(feed: string): (place: ErrorPlace, text: string, cause?: unknown, hint?: string) => FeedError {
+  return (place, text, cause, hint) => {
+    const p = { feed, ...place };
+    return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
+  };
+}
+
 /** Database unreachable, permission denied, or Clair's schema missing/unsupported. */
 export class DatabaseError extends AppError {
   readonly code = 'DATABASE';

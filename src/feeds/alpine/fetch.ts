@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { feedErrors } from '../../errors.js';
 import { findFileRecord, readFetchRecord, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { HttpStatusError, downloadFile, mapLimit, type DownloadOutcome, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
@@ -36,10 +36,7 @@ export interface AlpineFetchSummary {
   pruned: number;
 }
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 export async function fetchAlpine(ctx: FetchContext, opts: AlpineFetchOptions = {}): Promise<AlpineFetchSummary> {
   const base = withSlash(ctx.baseUrls[PART] ?? DEFAULT_BASE_URL);

@@ -1,6 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { FeedError, feedErrors } from '../../errors.js';
 import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { HttpStatusError, downloadFile, type RetryOptions } from '../http.js';
 import { XmlSyntaxError } from '../oval/xml.js';
@@ -20,10 +20,7 @@ import { RepoMdError, parseRepoMd, type RepoMd } from './repomd.js';
  */
 export const FEED = 'aws';
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 export interface AwsFetchOptions {
   retry?: RetryOptions;

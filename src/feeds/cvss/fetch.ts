@@ -1,4 +1,4 @@
-import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { FeedError, feedErrors } from '../../errors.js';
 import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
@@ -17,10 +17,7 @@ export const DEFAULT_BASE_URL = 'https://nvd.nist.gov/feeds/json/cve/2.0/';
 export const FIRST_YEAR = 2002;
 export const YEARS_OPTION = 'cvss-years';
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 export const metaPath = (year: number) => `nvdcve-2.0-${year}.meta`;
 export const feedPath = (year: number) => `nvdcve-2.0-${year}.json.gz`;

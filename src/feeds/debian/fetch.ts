@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { feedErrors } from '../../errors.js';
 import { findFileRecord, readFetchRecord, writeFetchRecord, type AbsentRecord, type FetchRecord, type FileRecord } from '../fetch-record.js';
 import { HttpStatusError, downloadFile, mapLimit, type DownloadOutcome, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
@@ -30,10 +30,7 @@ export function releaseFile(codename: string): string {
   return `debian/dists/${codename}/Release`;
 }
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 export interface DebianFetchOptions {
   concurrency?: number;

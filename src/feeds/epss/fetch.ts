@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { ConfigError, FeedError, feedErrors } from '../../errors.js';
 import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
@@ -14,10 +14,7 @@ export const FEED = 'epss';
 export const PART = 'epss';
 export const DEFAULT_BASE_URL = 'https://epss.cyentia.com/';
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 /** claircore currentFeedURL's file name: yesterday in the local time zone. */
 export function dailyFileName(now = new Date()): string {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { FeedError, feedErrors } from '../../errors.js';
 import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
 import { downloadFile, type RetryOptions } from '../http.js';
 import type { FetchContext } from '../types.js';
@@ -17,10 +17,7 @@ export const PART = 'kev';
 export const DEFAULT_BASE_URL = 'https://www.cisa.gov/';
 export const FEED_PATH = 'sites/default/files/feeds/known_exploited_vulnerabilities.json';
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 /** The file URL and its mirror path for a base URL (a directory ending in `/`, or the file itself). */
 export function feedLocation(base: string): { url: string; rel: string } {

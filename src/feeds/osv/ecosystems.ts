@@ -1,4 +1,4 @@
-import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { ConfigError, feedErrors } from '../../errors.js';
 import { normalizeEcosystem } from './convert.js';
 
 /**
@@ -17,10 +17,7 @@ export const IGNORED_ECOSYSTEMS: ReadonlySet<string> = new Set([
   'rocky linux', 'suse', 'ubuntu', 'wolfi',
 ]);
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause });
-}
+export const feedError = feedErrors(FEED);
 
 export interface Ecosystem {
   /** Normalised name (`pypi`); the updater is `osv/<name>`. */

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
-import { FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { FeedError, feedErrors, type ErrorPlace } from '../../errors.js';
 
 /**
  * The files of the VEX feed directory (spec clair-updaters.md §4.2) and the Go-compatible
@@ -17,10 +17,7 @@ export const DELETIONS_FILE = 'deletions.csv';
 /** claircore `lookBackToYear`: documents of earlier years are ignored (not for deletions). */
 export const LOOK_BACK_TO_YEAR = 2015;
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause });
-}
+export const feedError = feedErrors(FEED);
 
 /** One row of changes.csv or deletions.csv. */
 export interface ChangeRow {

@@ -1,4 +1,4 @@
-import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { ConfigError, feedErrors } from '../../errors.js';
 import type { Distribution } from '../../model/vulnerability.js';
 import { anchorHrefs } from './listing.js';
 import { importantScaleSeverity } from '../oval/severity.js';
@@ -17,10 +17,7 @@ export const INDEX_FILE = 'index.html';
 /** Feed option: comma-separated updater names (or their part after `suse-updater-`) to fetch and build. */
 export const RELEASES_OPTION = 'suse-releases';
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown, hint?: string): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause, hint });
-}
+export const feedError = feedErrors(FEED);
 
 /** One updater the factory makes: its name, Dist, and where its file is. */
 export interface SuseRelease {

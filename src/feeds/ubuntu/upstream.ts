@@ -1,4 +1,4 @@
-import { ConfigError, FeedError, describePlace, type ErrorPlace } from '../../errors.js';
+import { ConfigError, feedErrors } from '../../errors.js';
 import type { Distribution } from '../../model/vulnerability.js';
 
 /**
@@ -16,10 +16,7 @@ export const SERIES_FILE = 'ubuntu/series';
 /** Feed option: comma-separated codenames to build (default: every active series). */
 export const RELEASES_OPTION = 'ubuntu-releases';
 
-export function feedError(place: ErrorPlace, text: string, cause?: unknown): FeedError {
-  const p = { feed: FEED, ...place };
-  return new FeedError(`${describePlace(p)}: ${text}`, { place: p, cause });
-}
+export const feedError = feedErrors(FEED);
 
 /** One `entries[]` element: the only fields claircore reads. */
 export interface Series {
