@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { ConfigError, FeedError, feedErrors } from '../../errors.js';
-import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
-import { downloadFile, type RetryOptions } from '../http.js';
+import { ConfigError, feedErrors } from '../../errors.js';
+import type { RetryOptions } from '../http.js';
+import { fetchSingleFile } from '../single-file.js';
 import type { FetchContext } from '../types.js';
 
 /**
@@ -39,17 +39,8 @@ export function feedLocation(base: string, now = new Date()): { url: string; rel
 export async function fetchEpss(ctx: FetchContext, opts: { retry?: RetryOptions; now?: Date } = {}): Promise<void> {
   const base = ctx.baseUrls[PART] ?? DEFAULT_BASE_URL;
   const { url, rel } = feedLocation(base, opts.now);
-  const dir = ctx.partDir(PART);
-  const prev = await readFetchRecord(ctx.mirror, FEED);
-  let got;
-  try {
-    got = await downloadFile(url, { part: PART, relPath: rel, dir, previous: findFileRecord(prev, PART, rel), signal: ctx.signal, retry: opts.retry });
-  } catch (err) {
-    if (err instanceof FeedError) throw feedError({ file: `${PART}/${rel}` }, err.message, err, `--url ${PART}=<file URL>.gz fetches a given day's file`);
-    throw err;
-  }
-  await removeStaleFiles(prev, [got.record], [PART], (part) => ctx.partDir(part));
-  const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [PART]: base }, files: [got.record] };
-  await writeFetchRecord(ctx.mirror, record);
-  ctx.log.info('fetched epss', { feed: FEED, url, outcome: got.outcome });
+  await fetchSingleFile(ctx, {
+    feed: FEED, part: PART, base, url, rel, retry: opts.retry,
+    error: (err) => feedError({ file: `${PART}/${rel}` }, err.message, err, `--url ${PART}=<file URL>.gz fetches a given day's file`),
+  });
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { FeedError, feedErrors } from '../../errors.js';
-import { findFileRecord, readFetchRecord, removeStaleFiles, writeFetchRecord, type FetchRecord } from '../fetch-record.js';
-import { downloadFile, type RetryOptions } from '../http.js';
+import { feedErrors } from '../../errors.js';
+import type { RetryOptions } from '../http.js';
+import { fetchSingleFile } from '../single-file.js';
 import type { FetchContext } from '../types.js';
 
 /**
@@ -29,17 +29,8 @@ export function feedLocation(base: string): { url: string; rel: string } {
 export async function fetchKev(ctx: FetchContext, opts: { retry?: RetryOptions } = {}): Promise<void> {
   const base = ctx.baseUrls[PART] ?? DEFAULT_BASE_URL;
   const { url, rel } = feedLocation(base);
-  const dir = ctx.partDir(PART);
-  const prev = await readFetchRecord(ctx.mirror, FEED);
-  let got;
-  try {
-    got = await downloadFile(url, { part: PART, relPath: rel, dir, previous: findFileRecord(prev, PART, rel), signal: ctx.signal, retry: opts.retry });
-  } catch (err) {
-    if (err instanceof FeedError) throw feedError({ file: `${PART}/${rel}` }, err.message, err);
-    throw err;
-  }
-  await removeStaleFiles(prev, [got.record], [PART], (part) => ctx.partDir(part));
-  const record: FetchRecord = { feed: FEED, fetchedAt: new Date().toISOString(), baseUrls: { [PART]: base }, files: [got.record] };
-  await writeFetchRecord(ctx.mirror, record);
-  ctx.log.info('fetched kev', { feed: FEED, url, outcome: got.outcome });
+  await fetchSingleFile(ctx, {
+    feed: FEED, part: PART, base, url, rel, retry: opts.retry,
+    error: (err) => feedError({ file: `${PART}/${rel}` }, err.message, err),
+  });
 }
