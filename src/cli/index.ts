@@ -139,7 +139,7 @@ program.command('sql')
   });
 
 dbOptions(program.command('load'))
-  .description("load a bundle into Clair's matcher database in one transaction (data files are verified while they are copied, before anything is committed)")
+  .description("load a bundle into Clair's matcher database in one transaction (data files over 64 MiB are verified while they are copied, before anything is committed)")
   .argument('<bundle>', 'bundle directory')
   .option('--dry-run', 'report per updater what would change, write nothing')
   .option('--allow-older', 'load even if a newer bundle was loaded before')

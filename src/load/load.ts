@@ -214,8 +214,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   const log = opts.log;
   const phases = new Phases(log, opts.statementTimeoutMs);
   const { manifest, deferred } = await phases.run('verify', async () => {
-    // The CSV data files are checked while they are copied (checkedReadStream, below), before
-    // anything is committed: an unchanged bundle is recognised without reading them.
+    // CSV data files over verifyUpFrontBytes are checked while they are copied (checkedReadStream,
+    // below), before anything is committed: an unchanged bundle is recognised without reading them.
     const verified = await verifyBundle(opts.bundle, { data: 'size', deferAbove: opts.verifyUpFrontBytes });
     if (opts.publicKey) {
       await verifySignature(opts.bundle, opts.publicKey);
