@@ -34,6 +34,11 @@ import type {
 
 /** Bump whenever generated content changes: it is part of the cache key. */
 export const GENERATOR_VERSION = 1;
+/**
+ * Bumped when the same generated rows are written differently (2: no range written as `empty`,
+ * as Clair stores it): a new cache directory, same seeds, same rows.
+ */
+export const BUNDLE_REVISION = 2;
 
 export const RHEL_SHARE = 0.989;
 export const ENRICHMENT_DIVISOR = 30;
@@ -466,7 +471,7 @@ const PARALLEL_ROWS = 2_000_000;
 
 /** The base and 1 %-changed bundles for `rows`, generated once under `cacheDir`. */
 export async function cachedBundles(cacheDir: string, rows: number, seed: number, changeSeed: number, log: Logger): Promise<CachedBundles> {
-  const dir = path.join(cacheDir, `gen-v${GENERATOR_VERSION}`, `rows-${rows}-seed-${seed}`);
+  const dir = path.join(cacheDir, `gen-v${GENERATOR_VERSION}-r${BUNDLE_REVISION}`, `rows-${rows}-seed-${seed}`);
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, 'base');
   const changed = path.join(dir, `changed-${changeSeed}`);

@@ -39,6 +39,18 @@ CREATE TEMP TABLE stage_vuln (
 ) ON COMMIT DROP;
 CREATE INDEX stage_vuln_long_lookup ON stage_vuln (lookup_bytes) WHERE lookup_bytes > 2000;
 
+-- Rows of an initial load copied straight into vuln (direct-begin.sql, direct-end.sql): their
+-- keys, what the checks found (NULL: nothing), and stage_vuln.lookup_bytes. stage_direct_lost:
+-- copied content given up to a staged updater with a smaller name. Both stay empty otherwise.
+CREATE TEMP TABLE stage_direct (
+  id bigint NOT NULL,
+  hash bytea NOT NULL,
+  updater text,
+  problem text,
+  lookup_bytes integer
+) ON COMMIT DROP;
+CREATE TEMP TABLE stage_direct_lost (hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
+
 CREATE TEMP TABLE stage_alias (
   hash bytea NOT NULL,
   kind text NOT NULL CHECK (kind IN ('self', 'alias')),

@@ -21,8 +21,15 @@ DECLARE
 BEGIN
   FOR r IN
     SELECT s.*, (SELECT u->>'file' FROM stage_manifest m, jsonb_array_elements(m.doc->'updaters') u WHERE u->>'name' = s.updater) AS file
-    FROM stage_vuln s
-    WHERE s.lookup_bytes > 2000
+    FROM (
+      SELECT updater, name, hash, package_name, dist_id, dist_name, dist_pretty_name, dist_version, dist_version_id,
+        package_module, dist_version_code_name, repo_name, dist_arch, dist_cpe, repo_key, repo_uri
+      FROM stage_vuln WHERE lookup_bytes > 2000
+      UNION ALL -- rows copied straight into vuln (direct-end.sql)
+      SELECT v.updater, v.name, v.hash, v.package_name, v.dist_id, v.dist_name, v.dist_pretty_name, v.dist_version, v.dist_version_id,
+        v.package_module, v.dist_version_code_name, v.repo_name, v.dist_arch, v.dist_cpe, v.repo_key, v.repo_uri
+      FROM stage_direct d JOIN vuln v ON v.id = d.id WHERE d.lookup_bytes > 2000
+    ) s
   LOOP
     BEGIN
       INSERT INTO stage_lookup_probe VALUES (r.package_name, r.dist_id, r.dist_name, r.dist_pretty_name, r.dist_version, r.dist_version_id,

@@ -52,6 +52,12 @@ export interface Manifest {
   updaters: ManifestUpdater[];
   mappings: ManifestMapping[];
   files: ManifestFile[];
+  /**
+   * Every vulnerability CSV holds each column as Clair's vuln table stores it (vulnerable_range
+   * included: `empty`, never an empty field), so a load into an empty vuln may COPY it straight in.
+   * Absent in bundles of earlier builds: those are always staged.
+   */
+  vuln_csv_as_stored?: boolean;
   /** sha256 over the `sha256sum`-style listing of `files` sorted by path; identifies the bundle. */
   digest: string;
 }

@@ -220,7 +220,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
     mappings.sort((a, b) => compareStrings(a.name, b.name));
     const base = {
       format: BUNDLE_FORMAT, created: opts.created, tool: { name: TOOL_NAME, version: TOOL_VERSION },
-      target: opts.target, sources: opts.sources, updaters, mappings,
+      target: opts.target, sources: opts.sources, updaters, mappings, vuln_csv_as_stored: true,
     };
     const script = renderLoadScript({ ...base, files: [], digest: '' });
     await writeFile(path.join(tmp, LOAD_SCRIPT_FILE), script);

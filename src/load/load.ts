@@ -8,7 +8,7 @@ import { AppError, DatabaseError, LoadFailedError, LockBusyError, RefusedError }
 import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { classifyDbError, copyFile, runSql, sqlStateOf, StatementError } from './db.js';
-import { copyStatement, dataCopies, mergeSteps, MANIFEST_COPY } from './plan.js';
+import { copyStatement, dataCopies, DIRECT_STEPS, directCopy, mergeSteps, MANIFEST_COPY } from './plan.js';
 
 export interface LoadOptions {
   bundle: string;
@@ -308,13 +308,24 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       return new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
     }, { statements: statementCount('plan-updaters') + 1 });
     log.info('plan', { changed: changed.size, unchanged: manifest.updaters.length - changed.size });
+    // An initial load may copy its biggest vulnerability file straight into vuln (direct-begin.sql).
+    const early = !opts.dryRun && features.has_not_vulnerable && manifest.vuln_csv_as_stored === true;
+    let direct: { name: string; file: string } | undefined;
+    if (early) {
+      for (const name of DIRECT_STEPS) {
+        const rows = await phases.run(name, () => runSql<{ name: string; file: string }>(client, name), { statements: statementCount(name) });
+        if (name === 'direct-begin') direct = rows[0];
+      }
+      if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
+    }
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
       const t = Date.now();
+      const into = direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step) : step;
       const rows = await phases.run(`copy:${step.file}`, async () => {
         const expected = deferred.get(step.file);
         const source = expected ? checkedReadStream(opts.bundle, expected) : undefined;
-        const n = await copyFile(client, copyStatement(step), path.join(opts.bundle, ...step.file.split('/')), step.file, source);
+        const n = await copyFile(client, copyStatement(into), path.join(opts.bundle, ...step.file.split('/')), step.file, source);
         if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
         return n;
       }, { statements: step.mapping ? 2 : 1 });
@@ -338,7 +349,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         })),
       };
     }
-    for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable })) {
+    for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
       const t = Date.now();
       await phases.run(name, () => runSql(client, name), { statements: statementCount(name) });
       log.info('merged', { step: name, ms: Date.now() - t });

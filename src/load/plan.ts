@@ -8,6 +8,8 @@ import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, VULN_COLUMNS } from '../model/row.js
  */
 export const LINES_FORMAT = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
 export const CSV_FORMAT = '(FORMAT csv, HEADER true)';
+/** A vulnerability CSV copied straight into an empty vuln (sql/load/direct-begin.sql). */
+export const DIRECT_FORMAT = '(FORMAT csv, HEADER true, FREEZE true)';
 
 export interface CopyStep {
   /** Bundle-relative file. */
@@ -44,12 +46,28 @@ export function dataCopies(manifest: Manifest): CopyStep[] {
   return steps;
 }
 
-/** Statement files of the transaction after the COPY steps (plan-updaters runs before them). */
-export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean }): string[] {
+/** The COPY of a vulnerability file straight into vuln, instead of into stage_vuln. */
+export function directCopy(step: CopyStep): CopyStep {
+  return { ...step, table: 'vuln', format: DIRECT_FORMAT };
+}
+
+/**
+ * Statement files run before the COPY steps when a vulnerability file may be copied straight into
+ * an empty vuln (the node loader, schema >= 18, a bundle whose CSVs hold stored values).
+ */
+export const DIRECT_STEPS = ['fast-path-begin', 'direct-begin'];
+
+/**
+ * Statement files of the transaction after the COPY steps (plan-updaters runs before them).
+ * `early`: DIRECT_STEPS ran before the COPY steps; `direct`: and a file went straight into vuln.
+ */
+export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean; early?: boolean; direct?: boolean }): string[] {
   return [
+    ...(features.direct ? ['direct-end'] : []),
     'prepare-merge',
     ...(features.hasNotVulnerable ? [] : ['drop-not-vulnerable']),
-    'fast-path-begin',
+    ...(features.early ? [] : ['fast-path-begin']),
+    features.direct ? 'resolve-keys-direct' : 'resolve-keys',
     'resolve-vulns',
     features.hasNotVulnerable ? 'insert-vulns' : 'insert-vulns-legacy',
     'link-vulns',

@@ -27,9 +27,14 @@ export function versionKind(range: Range | null): string | null {
   return range.lower.kind;
 }
 
-/** `vulnerable_range` column as a `versionrange` literal, or NULL (stored as the empty range). */
-export function rangeLiteral(range: Range | null): string | null {
-  if (range === null) return null;
+/**
+ * `vulnerable_range` column as the `versionrange` literal Clair stores: no range is Clair's column
+ * default, `versionrange('{}', '{}', '()')`, which PostgreSQL writes as `empty`. The CSV holds the
+ * stored value so a load can COPY the file straight into vuln (src/load/direct.ts).
+ */
+export const NO_RANGE = 'empty';
+export function rangeLiteral(range: Range | null): string {
+  if (range === null) return NO_RANGE;
   return `["${versionArrayText(range.lower)}","${versionArrayText(range.upper)}")`;
 }
 

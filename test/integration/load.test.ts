@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { loadBundle, type LoadOptions } from '../../src/load/load.js';
 import { BundleError, RefusedError } from '../../src/errors.js';
-import { createClairDb, dumpClairTables, query } from '../helpers/db.js';
+import { createClairDb, dumpClairTables, logicalDump, query } from '../helpers/db.js';
 import {
   EXAMPLE_A, EXAMPLE_A_MD5, EXAMPLE_B, EXAMPLE_B_MD5, EXAMPLE_ENRICHMENT, EXAMPLE_ENRICHMENT_MD5,
   makeBundle, notVulnerable, variations, type UpdaterInput,
@@ -245,6 +245,49 @@ describe('initial-load fast path', () => {
     await expect(query(url, 'INSERT INTO vulnerability_alias (vulnerability, alias) SELECT -1, min(id) FROM alias')).rejects.toThrow(/foreign key/);
     await expect(query(url, 'INSERT INTO vulnerability_self (vulnerability, self) SELECT min(vulnerability), min(self) FROM vulnerability_self')).rejects.toThrow(/duplicate key/);
     expect(Number((await query(url, 'SELECT count(*) AS n FROM vulnerability_alias'))[0].n)).toBeGreaterThan(0);
+  });
+});
+
+describe('initial load: the biggest vulnerability file copied straight into vuln', () => {
+  // debian/updater (22 rows) is the biggest: copied with COPY … FREEZE; osv/npm is staged.
+  it('leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async () => {
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const direct = await createClairDb(20);
+    await loadBundle(opts(dir, direct));
+    // (The staged osv/npm rows share the last page, which is not all-visible.)
+    expect((await query(direct, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBeGreaterThan(0);
+    expect(await query(direct, "SELECT count(*)::int AS n FROM vuln WHERE updater = 'debian/updater'")).toEqual([{ n: 22 }]);
+    expect(await query(direct, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'")).toEqual([{ column_default: null }]);
+    // A bundle without the manifest's vuln_csv_as_stored (an earlier build) is staged: same tables.
+    const staged = await createClairDb(20);
+    const old = `${dir}-staged`;
+    await cp(dir, old, { recursive: true });
+    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
+    expect(manifest.vuln_csv_as_stored).toBe(true);
+    delete manifest.vuln_csv_as_stored;
+    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
+    await loadBundle(opts(old, staged));
+    expect((await query(staged, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBe(0);
+    expect(await logicalDump(staged)).toBe(await logicalDump(direct));
+  });
+
+  it.each([
+    ['a normalized severity Clair cannot read', (l: string) => l.replace(',"Medium","libfoo",', ',"Huge","libfoo",'),
+      /vulnerabilities\/debian%2Fupdater\.csv line 3: normalized_severity 'Huge' is not one of Unknown, Negligible, Low, Medium, High, Critical/],
+    ['an unquoted empty field (NULL) for a text column', (l: string) => l.replace(',"Medium","libfoo",', ',,"libfoo",'),
+      /vulnerabilities\/debian%2Fupdater\.csv line 3: an empty unquoted field \(NULL\) where a value is required/],
+    ['a row of another updater', (l: string) => l.replace(',"debian/updater",', ',"osv/npm",'),
+      /vulnerabilities\/debian%2Fupdater\.csv line 3: updater 'osv\/npm' in the file of updater debian\/updater/],
+  ])('refuses %s with the file and line, exit 5, rolled back', async (_what, edit, message) => {
+    const url = await createClairDb(20);
+    const before = await dumpClairTables(url);
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    await rewriteConsistently(dir, 'vulnerabilities/debian%2Fupdater.csv', (t) => t.split('\n').map((l, i) => (i === 2 ? edit(l) : l)).join('\n'));
+    const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e);
+    expect((err as { exitCode?: number }).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(message);
+    expect(await dumpClairTables(url)).toBe(before);
+    expect((await query(url, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'"))[0].column_default).toBeNull();
   });
 });
 

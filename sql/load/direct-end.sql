@@ -1,0 +1,57 @@
+-- After the COPY straight into vuln (direct-begin.sql): vuln.hash_kind loses its default again,
+-- and the copied rows are read once for their ids and keys (stage_direct) and for what
+-- stage_vuln's constraints would have refused (create-staging.sql), reported like a COPY error:
+-- file and line (ids follow the file's lines: one COPY, and vuln's table lock keeps other writers out).
+ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
+INSERT INTO stage_direct (id, hash, updater, problem, lookup_bytes)
+SELECT v.id, v.hash, v.updater,
+  CASE
+    WHEN v.updater IS DISTINCT FROM d.name THEN format('updater %s in the file of updater %s', coalesce(quote_literal(v.updater), 'NULL'), d.name)
+    WHEN num_nulls(v.name, v.description, v.issued, v.links, v.severity, v.normalized_severity, v.package_name,
+      v.package_version, v.package_module, v.package_arch, v.package_kind, v.dist_id, v.dist_name, v.dist_version,
+      v.dist_version_code_name, v.dist_version_id, v.dist_arch, v.dist_cpe, v.dist_pretty_name, v.repo_name, v.repo_key,
+      v.repo_uri, v.fixed_in_version, v.arch_operation) > 0 THEN 'an empty unquoted field (NULL) where a value is required'
+    WHEN v.normalized_severity NOT IN ('Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical')
+      THEN format('normalized_severity %s is not one of Unknown, Negligible, Low, Medium, High, Critical', quote_literal(v.normalized_severity))
+    WHEN v.package_name = '' THEN 'package_name is empty'
+    WHEN v.package_kind NOT IN ('', 'source', 'binary', 'layer', 'ancestry')
+      THEN format('package_kind %s is not one of source, binary, layer, ancestry or empty', quote_literal(v.package_kind))
+    WHEN v.arch_operation NOT IN ('invalid', 'equals', 'not equals', 'pattern match')
+      THEN format('arch_operation %s is not one of invalid, equals, not equals, pattern match', quote_literal(v.arch_operation))
+  END,
+  -- As stage_vuln.lookup_bytes: prepare-merge.sql tries the rare long row against Clair's lookup index.
+  octet_length(v.package_name) + octet_length(v.dist_id) + octet_length(v.dist_name) + octet_length(v.dist_pretty_name)
+    + octet_length(v.dist_version) + octet_length(v.dist_version_id) + octet_length(v.package_module)
+    + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
+    + octet_length(v.repo_key) + octet_length(v.repo_uri)
+FROM vuln v CROSS JOIN stage_direct_plan d;
+DO $$
+DECLARE
+  bad record;
+BEGIN
+  SELECT s.id, s.problem INTO bad FROM stage_direct s WHERE s.problem IS NOT NULL ORDER BY s.id LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan), bad.id - (SELECT min(id) FROM stage_direct) + 2, bad.problem
+      USING ERRCODE = 'CB005';
+  END IF;
+END
+$$;
+ANALYZE stage_direct;
+ANALYZE stage_vuln;
+-- Content that a changed updater staged too, under a smaller name: staging everything keeps that
+-- updater's row (resolve-vulns.sql: the first by name inserts), so the copied row goes and its
+-- updater links to the other one's (stage_direct_lost). Real feeds hardly ever share content.
+WITH lost AS (
+  DELETE FROM vuln v
+  USING stage_direct d
+  WHERE v.id = d.id
+    AND EXISTS (SELECT 1 FROM stage_vuln s JOIN stage_plan p ON p.name = s.updater AND p.changed
+                WHERE s.hash = d.hash AND s.updater < d.updater)
+  RETURNING v.hash, v.updater
+)
+INSERT INTO stage_direct_lost (hash, updater) SELECT hash, updater FROM lost;
+DELETE FROM stage_direct d USING stage_direct_lost l WHERE l.hash = d.hash;
+INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM stage_direct GROUP BY updater;
+-- Statistics (and the all-visible pages COPY FREEZE left) for the joins and the foreign-key
+-- checks that follow.
+ANALYZE vuln;
