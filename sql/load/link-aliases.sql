@@ -2,13 +2,16 @@
 -- Vulnerability ids come from this load's own id lists (stage_new: inserted now; stage_existing:
 -- already stored), not from vuln's hash index, and only links that are missing are inserted: in a
 -- refresh nearly all of them exist already.
+-- The distinct names, in one pass over the staged rows (few of them: hashed in memory).
+CREATE TEMP TABLE stage_alias_name ON COMMIT DROP AS
+SELECT DISTINCT namespace, name FROM stage_alias;
 INSERT INTO alias_namespace (namespace)
-SELECT DISTINCT namespace FROM stage_alias ORDER BY 1
+SELECT DISTINCT namespace FROM stage_alias_name ORDER BY 1
 ON CONFLICT (namespace) DO NOTHING;
--- DISTINCT on the staged columns (few distinct names: hashed in memory), then only the new ones.
+-- Only the new ones.
 INSERT INTO alias (namespace, name)
 SELECT n.id, d.name
-FROM (SELECT DISTINCT namespace, name FROM stage_alias) d
+FROM stage_alias_name d
 JOIN alias_namespace n ON n.namespace = d.namespace
 WHERE NOT EXISTS (SELECT 1 FROM alias al WHERE al.namespace = n.id AND al.name = d.name)
 ORDER BY 1, 2
