@@ -9,8 +9,15 @@
 // claircore v1.5.48 has no aliases and no "not vulnerable" records: alias files are not read,
 // and records with not_vulnerable = t are left out (as our loader does on schema 16).
 //
-// Usage: clairctl-export --out FILE BUNDLE_DIR   (JSON summary on stdout; set TMPDIR: jsonblob
-// spools every update operation to a temporary file first)
+// clairctl import-updaters of Clair v4.9.0 cannot store a record that has a version range: it
+// connects with a plain pgxpool, without claircore's hook that registers the versionrange type,
+// and pgx fails with "cannot find encode plan". --ranges picks what to do with such records:
+// keep (the real export; import fails on the first such entry), drop (keep the record, leave out
+// its range: the file clairctl can import, with the same number of records), only (nothing but
+// the records with a range: to show that the failure still happens).
+//
+// Usage: clairctl-export [--ranges keep|drop|only] --out FILE BUNDLE_DIR   (JSON summary on stdout;
+// set TMPDIR: jsonblob spools every update operation to a temporary file first)
 package main
 
 import (
@@ -47,18 +54,19 @@ type manifest struct {
 
 func main() {
 	out := flag.String("out", "", "output file (uncompressed JSON lines)")
+	ranges := flag.String("ranges", "keep", "records with a version range: keep, drop (the range) or only")
 	flag.Parse()
-	if *out == "" || flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: clairctl-export --out FILE BUNDLE_DIR")
+	if *out == "" || flag.NArg() != 1 || (*ranges != "keep" && *ranges != "drop" && *ranges != "only") {
+		fmt.Fprintln(os.Stderr, "usage: clairctl-export [--ranges keep|drop|only] --out FILE BUNDLE_DIR")
 		os.Exit(2)
 	}
-	if err := run(context.Background(), *out, flag.Arg(0)); err != nil {
+	if err := run(context.Background(), *out, *ranges, flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "clairctl-export:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out, bundle string) error {
+func run(ctx context.Context, out, ranges, bundle string) error {
 	started := time.Now()
 	raw, err := os.ReadFile(filepath.Join(bundle, "manifest.json"))
 	if err != nil {
@@ -72,7 +80,7 @@ func run(ctx context.Context, out, bundle string) error {
 	if err != nil {
 		return err
 	}
-	var vulns, enrichments, notVulnerable, empty int
+	var vulns, enrichments, notVulnerable, empty, withRange int
 	perUpdater := map[string]int{}
 	for _, u := range m.Updaters {
 		fp := driver.Fingerprint(u.Fingerprint)
@@ -83,6 +91,19 @@ func run(ctx context.Context, out, bundle string) error {
 				return fmt.Errorf("%s: %w", u.Name, err)
 			}
 			notVulnerable += skipped
+			kept := vs[:0]
+			for _, v := range vs {
+				if v.Range != nil {
+					withRange++
+					if ranges == "drop" {
+						v.Range = nil
+					}
+				}
+				if ranges != "only" || v.Range != nil {
+					kept = append(kept, v)
+				}
+			}
+			vs = kept
 			if len(vs) == 0 {
 				empty++ // export-updaters writes no lines for an update operation without records
 			}
@@ -92,6 +113,9 @@ func run(ctx context.Context, out, bundle string) error {
 			vulns += len(vs)
 			perUpdater[u.Name] = len(vs)
 		case "enrichment":
+			if ranges == "only" {
+				continue
+			}
 			es, err := readEnrichments(filepath.Join(bundle, u.File))
 			if err != nil {
 				return fmt.Errorf("%s: %w", u.Name, err)
@@ -132,6 +156,7 @@ func run(ctx context.Context, out, bundle string) error {
 		"seconds": time.Since(started).Seconds(), "bytes": st.Size(), "updaters": len(m.Updaters),
 		"vulnerabilities": vulns, "enrichments": enrichments, "not_vulnerable_left_out": notVulnerable,
 		"updaters_without_records": empty, "records_per_updater": perUpdater,
+		"ranges": ranges, "records_with_range": withRange,
 	})
 }
 
