@@ -12,13 +12,17 @@
  *    then, on another fresh database, the same rows written the way claircore writes them
  *    (bench/baseline.ts): e1 initial, e2 changed, e3 GC; with --claircore (needs Go) also by
  *    claircore v1.5.54's own store code (bench/claircore/main.go): f1, f2, f3.
+ *    With --clairctl (needs Go): real `clairctl import-updaters` of Clair v4.9.0 (claircore
+ *    v1.5.48, matcher schema 16) on a fresh schema-16 database (matcher-base.sql only): g1 initial,
+ *    g2 changed, g3 GC, its input written beforehand by bench/clairctl (not timed); and, for the
+ *    ratio, our loader on another fresh schema-16 database: g0a initial, g0c changed, g0d GC.
  * 3. Prints a table and writes bench/results/<date>-<rows>.json with the machine description.
  *
  * Wall time includes the child process start. Memory is sampled every 50 ms (bench/measure.ts).
  * Timing is informative only; nothing here is a pass/fail test.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -43,6 +47,7 @@ interface Args {
   changeSeed: number;
   baseline: boolean;
   claircore: boolean;
+  clairctl: boolean;
   cache: string;
   results: string;
   write: boolean;
@@ -51,7 +56,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true, claircore: false,
+    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true, claircore: false, clairctl: false,
     cache: path.join(PACKAGE_ROOT, '.cache', 'bench'), results: path.join(PACKAGE_ROOT, 'bench', 'results'), write: true, minFreeGb: 3,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -66,12 +71,13 @@ function parseArgs(argv: string[]): Args {
       case '--change-seed': a.changeSeed = Number(v()); break;
       case '--no-baseline': a.baseline = false; break;
       case '--claircore': a.claircore = true; break;
+      case '--clairctl': a.clairctl = true; break;
       case '--no-write': a.write = false; break;
       case '--cache': a.cache = path.resolve(v()); break;
       case '--min-free-gb': a.minFreeGb = Number(v()); break;
       case '--results': a.results = path.resolve(v()); break;
       case '-h': case '--help':
-        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--no-write] [--cache DIR] [--results DIR] [--min-free-gb N (default 3)]\n');
+        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--clairctl] [--no-write] [--cache DIR] [--results DIR] [--min-free-gb N (default 3)]\n');
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default: throw new Error(`unknown argument ${argv[i]}`);
@@ -98,8 +104,89 @@ function buildClaircoreWriter(cache: string): string | null {
   }
 }
 
-async function schemaSql(): Promise<string[]> {
-  return Promise.all(['matcher-base.sql', 'matcher-upgrade-20.sql'].map((f) => readFile(path.join(PACKAGE_ROOT, 'sql', 'clair-schema', f), 'utf8')));
+/** Clair's matcher schema 20 (claircore v1.5.54+); schema 16 (Clair v4.9.0, claircore v1.5.48) is matcher-base.sql alone. */
+const SCHEMA_20 = ['matcher-base.sql', 'matcher-upgrade-20.sql'];
+const SCHEMA_16 = ['matcher-base.sql'];
+
+/** The Clair release whose `clairctl import-updaters` --clairctl runs (go.mod: claircore v1.5.48). */
+const CLAIR_VERSION = 'v4.9.0';
+
+interface ClairctlTools {
+  clairctl: string;
+  exporter: string;
+  /** from the binary's build info */
+  claircore: string;
+  go: string;
+}
+
+/**
+ * Builds real clairctl and bench/clairctl (the export-file writer) into the cache; null without Go.
+ * clairctl is built inside Clair's own module as downloaded by `go mod download` (its go.mod and
+ * go.sum: the release's dependency versions), which is what `go install …@v4.9.0` does too.
+ */
+function buildClairctl(cache: string): ClairctlTools | null {
+  const clairctl = path.join(cache, 'bin', 'clairctl');
+  const exporter = path.join(cache, 'bin', 'clairctl-export');
+  try {
+    const mod = JSON.parse(execFileSync('go', ['mod', 'download', '-json', `github.com/quay/clair/v4@${CLAIR_VERSION}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { Dir?: string; Error?: string };
+    if (!mod.Dir) throw new Error(mod.Error ?? 'go mod download gave no directory');
+    execFileSync('go', ['build', '-trimpath', '-o', clairctl, './cmd/clairctl'], { cwd: mod.Dir, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('go', ['build', '-o', exporter, '.'], { cwd: path.join(PACKAGE_ROOT, 'bench', 'clairctl'), stdio: ['ignore', 'inherit', 'inherit'] });
+    const info = execFileSync('go', ['version', '-m', clairctl], { encoding: 'utf8' });
+    return {
+      clairctl, exporter,
+      claircore: /\tdep\tgithub\.com\/quay\/claircore\t(\S+)/.exec(info)?.[1] ?? 'unknown',
+      go: /^\S+: (\S+)/.exec(info)?.[1] ?? 'unknown',
+    };
+  } catch (err) {
+    log.warn('cannot build clairctl or bench/clairctl; skipping the clairctl steps', { error: (err as Error).message });
+    return null;
+  }
+}
+
+/** What bench/clairctl (clairctl-export) prints. */
+interface ExportSummary {
+  seconds: number;
+  bytes: number;
+  updaters: number;
+  vulnerabilities: number;
+  enrichments: number;
+  not_vulnerable_left_out: number;
+  updaters_without_records: number;
+  records_per_updater: Record<string, number>;
+  ranges: 'keep' | 'drop' | 'only';
+  records_with_range: number;
+}
+
+/** clairctl's error, without colours and without the SQL text pgx quotes. */
+function clairctlError(stderr: string): string {
+  const line = stderr.replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((l) => / ERR /.test(l)) ?? stderr.slice(-300);
+  const e = /error="((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
+  return e.replace(/error building query .*?;: /s, 'error building query …: ').replace(/\\[nt]/g, ' ').replace(/\\"/g, '"').slice(0, 600);
+}
+
+/** clairctl logs (zerolog console format, maybe coloured) one line per imported or skipped entry. */
+function clairctlLog(stderr: string): Record<string, unknown> {
+  let imported = 0;
+  let skipped = 0;
+  let vulns = 0;
+  let enrichments = 0;
+  const updaters: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
+    if (line.includes('fingerprint match, skipping')) skipped++;
+    if (!line.includes('update imported')) continue;
+    imported++;
+    vulns += Number(/vuln_count=(\d+)/.exec(line)?.[1] ?? 0);
+    enrichments += Number(/enrichment_count=(\d+)/.exec(line)?.[1] ?? 0);
+    const u = /updater=(\S+)/.exec(line)?.[1];
+    if (u) updaters.push(u);
+  }
+  return { entries_imported: imported, entries_skipped_fingerprint: skipped, vuln_records: vulns, enrichment_records: enrichments, updaters_imported: updaters.length <= 5 ? updaters : updaters.length };
+}
+
+async function schemaSql(files: string[]): Promise<string[]> {
+  return Promise.all(files.map((f) => readFile(path.join(PACKAGE_ROOT, 'sql', 'clair-schema', f), 'utf8')));
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
@@ -112,14 +199,14 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-async function freshClairDb(cluster: Cluster, name: string): Promise<string> {
+async function freshClairDb(cluster: Cluster, name: string, schema = SCHEMA_20): Promise<string> {
   await withClient(cluster.url('postgres'), async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name}`);
     await c.query(`CREATE DATABASE ${name}`);
   });
   const url = cluster.url(name);
   await withClient(url, async (c) => {
-    for (const s of await schemaSql()) await c.query(s);
+    for (const s of await schemaSql(schema)) await c.query(s);
   });
   return url;
 }
@@ -137,14 +224,27 @@ async function dbSize(url: string, checkpoint = false): Promise<number> {
 }
 
 const COUNTED = ['update_operation', 'vuln', 'uo_vuln', 'enrichment', 'uo_enrich', 'alias', 'vulnerability_alias', 'vulnerability_self'] as const;
-type Counts = Record<(typeof COUNTED)[number], number>;
+/** Row counts of the Clair tables the database has (schema 16 has no alias tables). */
+type Counts = Partial<Record<(typeof COUNTED)[number], number>>;
 
 async function counts(url: string): Promise<Counts> {
   return withClient(url, async (c) => {
-    const out = {} as Counts;
-    for (const t of COUNTED) out[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    const out: Counts = {};
+    for (const t of COUNTED) {
+      if ((await c.query<{ r: string | null }>('SELECT to_regclass($1) AS r', [t])).rows[0].r === null) continue;
+      out[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    }
     return out;
   });
+}
+
+function sameCounts(x: Counts, y: Counts): boolean {
+  return COUNTED.every((t) => x[t] === y[t]);
+}
+
+/** The tables whose counts differ, as { table: [x, y] }. */
+function countDiff(x: Counts, y: Counts): Record<string, [number | undefined, number | undefined]> {
+  return Object.fromEntries(COUNTED.filter((t) => x[t] !== y[t]).map((t) => [t, [x[t], y[t]]]));
 }
 
 interface Step {
@@ -174,7 +274,8 @@ async function step(
   if (run.exitCode !== 0) {
     throw new Error(`step ${id} failed (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
   }
-  const out = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as unknown;
+  // null when the step writes no JSON summary (clairctl writes nothing on stdout).
+  const out = run.stdout.includes('{') ? JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as unknown : null;
   const detail = { ...check(run, out), load_avg_1m: [Math.round(load1 * 100) / 100, Math.round(os.loadavg()[0] * 100) / 100] };
   const after = await dbSize(url);
   const s: Step = {
@@ -267,6 +368,9 @@ async function main(): Promise<void> {
     }
   };
   const parity: Record<string, { ours: Counts; baseline?: Counts; equal?: boolean; claircore?: Counts; equal_claircore?: boolean }> = {};
+  // Schema 16 (--clairctl): ours (g0a/g0c/g0d) against real clairctl (g1/g2/g3); differences = { table: [ours, clairctl] }.
+  const parity16: Record<string, { ours: Counts; clairctl?: Counts; equal?: boolean; differences?: Record<string, unknown> }> = {};
+  let clairctlInfo: Record<string, unknown> | null = null;
   let pgVersion = '';
   let pgSettings: Record<string, string> = {};
   try {
@@ -344,6 +448,92 @@ async function main(): Promise<void> {
       await dropDb(cluster, 'bench_claircore');
       for (const p of Object.values(parity)) p.equal_claircore = COUNTED.every((t) => p.ours[t] === p.claircore![t]);
     }
+
+    // ---- real clairctl import-updaters (Clair v4.9.0, schema 16), and ours on schema 16 for the ratio
+    const tools = args.clairctl ? buildClairctl(args.cache) : null;
+    if (tools) {
+      const tmp = await mkdtemp(path.join(os.tmpdir(), 'clair-bundle-bench-clairctl-'));
+      try {
+        // Preparation, not part of clairctl's time: the files export-updaters would have written.
+        type Exported = ExportSummary & { file: string; wall_seconds: number; peak_rss_mb: number };
+        const exported: Partial<Record<'range_probe' | 'base' | 'changed', Exported>> = {};
+        const writeExport = async (k: 'range_probe' | 'base' | 'changed', dir: string, ranges: ExportSummary['ranges']): Promise<Exported> => {
+          const file = path.join(tmp, `${k}.json`);
+          log.info(`clairctl input: writing an export-updaters file (${k}, ranges ${ranges})`);
+          const run = await runMeasured(tools.exporter, ['--ranges', ranges, '--out', file, dir], { monitorDb: cluster.url('postgres'), applicationNames: [], env: { ...process.env, TMPDIR: tmp }, disk: diskGuard });
+          if (run.exitCode !== 0) throw new Error(`clairctl-export failed (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}`);
+          return (exported[k] = { ...(JSON.parse(run.stdout) as ExportSummary), file, wall_seconds: run.seconds, peak_rss_mb: MB(run.childPeakRss) });
+        };
+        // clairctl reads matcher.connstring from its config file (JSON or YAML); the file holds the
+        // password, so it lives in the run's private temp dir and is never printed.
+        const clairctlConfig = async (db: string): Promise<string> => {
+          const dsn = new URL(cluster.url(db));
+          dsn.searchParams.set('application_name', 'clair-bundle-clairctl');
+          const config = path.join(tmp, `clairctl-${db}.json`);
+          await writeFile(config, JSON.stringify({ matcher: { connstring: dsn.toString() } }) + '\n', { mode: 0o600 });
+          return config;
+        };
+        const ctl = (config: string, file: string) => [tools.clairctl, '--config', config, 'import-updaters', file];
+
+        // Can this clairctl store records with a version range at all? (v4.9.0 cannot: its pool has
+        // no versionrange codec.) Only the bundle's records with a range, into a scratch database.
+        const probe = await writeExport('range_probe', bundles.base, 'only');
+        let rangeProbe: Record<string, unknown> = { records_with_range: probe.records_with_range };
+        if (probe.records_with_range > 0) {
+          const pdb = await freshClairDb(cluster, 'bench_clairctl_probe', SCHEMA_16);
+          const [bin, ...argv] = ctl(await clairctlConfig('bench_clairctl_probe'), probe.file);
+          const run = await runMeasured(bin, argv, { monitorDb: pdb, applicationNames: ['clair-bundle-clairctl'], disk: diskGuard });
+          rangeProbe = { ...rangeProbe, exit_code: run.exitCode, imported: clairctlLog(run.stderr), error: run.exitCode === 0 ? null : clairctlError(run.stderr) };
+          await dropDb(cluster, 'bench_clairctl_probe');
+          log.info('clairctl range probe', { exit_code: run.exitCode });
+        }
+        // If it cannot, g1/g2 get every record, those with a range without it (same records and
+        // statements; their vuln rows hash differently). Otherwise the plain export.
+        const rangesMode = rangeProbe.exit_code === undefined || rangeProbe.exit_code === 0 ? 'keep' : 'drop';
+        const base16 = await writeExport('base', bundles.base, rangesMode);
+        const changed16 = await writeExport('changed', bundles.changed, rangesMode);
+        const rows16 = base16.vulnerabilities + base16.enrichments;
+        const changedRows16 = changedUpdaters.reduce((n, u) => n + (changed16.records_per_updater[u.name] ?? 0), 0);
+        clairctlInfo = {
+          clair: CLAIR_VERSION, claircore: tools.claircore, built_with: tools.go, schema: 16,
+          input: 'uncompressed JSON lines in the export-updaters format, written by claircore v1.5.48 libvuln/jsonblob (bench/clairctl)',
+          range_probe: rangeProbe, ranges_in_g_input: rangesMode,
+          export: Object.fromEntries(Object.entries(exported).map(([k, v]) => {
+            const { file: _file, records_per_updater: _per, ...rest } = v;
+            return [k, rest];
+          })),
+        };
+
+        const o16 = await freshClairDb(cluster, 'bench_ours16', SCHEMA_16);
+        const load16 = (bundle: string) => [CLI, '--log-format', 'json', 'load', bundle, '--db', o16, '--json'];
+        const withNotes = (run: StepRun, out: unknown) => ({ ...summaryDetail(run, out), notes: (out as { notes?: string[] }).notes });
+        await record(await step('g0a', 'initial, clair-bundle on schema 16', o16, rows16, load16(bundles.base), ['clair-bundle'], withNotes));
+        parity16.initial = { ours: await counts(o16) };
+        await record(await step('g0c', `${CHANGE_FRACTION * 100} % changed, clair-bundle on schema 16`, o16, changedRows16, load16(bundles.changed), ['clair-bundle'], withNotes));
+        parity16.changed = { ours: await counts(o16) };
+        await record(await step('g0d', 'Clair GC keep=1 (after clair-bundle, schema 16)', o16, null, [GC, '--db', o16, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+        parity16.gc = { ours: await counts(o16) };
+        await dropDb(cluster, 'bench_ours16');
+
+        const cc = await freshClairDb(cluster, 'bench_clairctl', SCHEMA_16);
+        const config = await clairctlConfig('bench_clairctl');
+        const ctlDetail = (run: StepRun) => clairctlLog(run.stderr);
+        const names = ['clair-bundle-clairctl'];
+        await record(await step('g1', `initial, clairctl import-updaters (Clair ${CLAIR_VERSION})`, cc, rows16, [], names, ctlDetail, ctl(config, base16.file)));
+        parity16.initial.clairctl = await counts(cc);
+        await record(await step('g2', `${CHANGE_FRACTION * 100} % changed, clairctl import-updaters`, cc, changedRows16, [], names, ctlDetail, ctl(config, changed16.file)));
+        parity16.changed.clairctl = await counts(cc);
+        await record(await step('g3', 'Clair GC keep=1 (after clairctl)', cc, null, [GC, '--db', cc, '--keep', '1'], ['clair-gc'], (_r, out) => ({ ...(out as GcResult) })));
+        parity16.gc.clairctl = await counts(cc);
+        await dropDb(cluster, 'bench_clairctl');
+        for (const p of Object.values(parity16)) {
+          p.equal = sameCounts(p.ours, p.clairctl!);
+          if (!p.equal) p.differences = countDiff(p.ours, p.clairctl!);
+        }
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    }
   } finally {
     await cluster.stop();
   }
@@ -353,6 +543,7 @@ async function main(): Promise<void> {
   for (const [name, o, b] of [
     ['a/e1 initial, vs baseline', 'a', 'e1'], ['c/e2 changed, vs baseline', 'c', 'e2'], ['d/e3 gc, vs baseline', 'd', 'e3'],
     ['a/f1 initial, vs claircore store', 'a', 'f1'], ['c/f2 changed, vs claircore store', 'c', 'f2'], ['d/f3 gc, vs claircore store', 'd', 'f3'],
+    ['g0a/g1 initial, vs clairctl (schema 16)', 'g0a', 'g1'], ['g0c/g2 changed, vs clairctl (schema 16)', 'g0c', 'g2'], ['g0d/g3 gc, vs clairctl (schema 16)', 'g0d', 'g3'],
   ] as const) {
     const x = by(o);
     const y = by(b);
@@ -381,12 +572,16 @@ async function main(): Promise<void> {
       'DB growth = pg_database_size after - before; a CHECKPOINT runs before every step (not timed). GC frees space inside the files, so it shows ~0.',
       'load_avg_1m (before, after) per step: other work on the machine skews wall times; compare runs made under similar load.',
       'GC runs with keep=1 (Clair enforces >= 2) so that the update operations superseded in c are eligible, as after retention+1 loads.',
-      'claircore steps (f*, --claircore): bench/claircore/main.go hands the bundle rows to claircore v1.5.54 MatcherStore.UpdateVulnerabilitiesIter / UpdateEnrichmentsIter (what clairctl import-updaters calls), with its fingerprint skip; claircore computes the hashes itself. Real clairctl (Clair v4.9.0 = claircore v1.5.48, schema 16) was not run.',
+      'claircore steps (f*, --claircore): bench/claircore/main.go hands the bundle rows to claircore v1.5.54 MatcherStore.UpdateVulnerabilitiesIter / UpdateEnrichmentsIter (what clairctl import-updaters calls), with its fingerprint skip; claircore computes the hashes itself.',
+      clairctlInfo
+        ? `clairctl steps (g*, --clairctl): real \`clairctl import-updaters\` of Clair ${CLAIR_VERSION} (claircore ${String(clairctlInfo.claircore)}), built from Clair's own module, on a fresh database with matcher schema 16 (matcher-base.sql only; clairctl never migrates). Its input, one uncompressed export-updaters file per bundle, is written beforehand by bench/clairctl with claircore v1.5.48's jsonblob store (one update operation per manifest updater, the manifest's fingerprint); that preparation is not in g1/g2 (clairctl.export has its time). claircore v1.5.48 has no aliases and no "not vulnerable" records: those are left out of the file, as our loader leaves them out on schema 16; rows/s for g* counts the records loaded. Records with a version range: clairctl connects with a plain pgxpool, without claircore's versionrange codec; a probe imports only those records into a scratch database first (clairctl.range_probe). When it fails, g1/g2 get those records without their range (clairctl.ranges_in_g_input = drop): the same records and statements, but their vuln rows hash differently from ours and match every version. g0a/g0c/g0d are our loader on another fresh schema-16 database, for the ratios g0*/g*. clairctl v1.5.48 checks fingerprints against vulnerability update operations only, so g2 imports the unchanged enrichment updater again (one more update_operation and its uo_enrich rows than ours until GC).`
+        : 'Real clairctl (Clair v4.9.0 = claircore v1.5.48, schema 16) was not run (--clairctl runs it).',
       'Baseline: bench/baseline.ts — claircore v1.5.54 statements, pipelined batches of 1000 statements (one Sync per batch), one transaction per updater, import-updaters fingerprint skip; hashes read from the bundle, alias links sent in chunks of 100k pairs. Its client is Node, not Go: compare its RSS with care.',
     ],
     steps: results,
     ratios_ours_over_other: ratios,
     parity_row_counts: parity,
+    ...(clairctlInfo ? { clairctl: clairctlInfo, parity_row_counts_schema16: parity16 } : {}),
     total_seconds: (Date.now() - t0) / 1000,
   };
 
@@ -398,6 +593,9 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(parity)) {
     if (v.equal !== undefined) process.stdout.write(`row counts after ${k} equal to baseline: ${v.equal ? 'yes' : 'NO ' + JSON.stringify(v)}\n`);
     if (v.equal_claircore !== undefined) process.stdout.write(`row counts after ${k} equal to claircore: ${v.equal_claircore ? 'yes' : 'NO ' + JSON.stringify(v)}\n`);
+  }
+  for (const [k, v] of Object.entries(parity16)) {
+    if (v.equal !== undefined) process.stdout.write(`schema 16, row counts after ${k} (ours vs clairctl) equal: ${v.equal ? 'yes' : 'NO ' + JSON.stringify(v.differences)}\n`);
   }
   if (args.write) {
     await mkdir(args.results, { recursive: true });
