@@ -235,7 +235,7 @@ func toVuln(r []string) (*claircore.Vulnerability, error) {
 	if r[21]+r[22]+r[23] != "" {
 		v.Repo = &claircore.Repository{Name: r[21], Key: r[22], URI: r[23]}
 	}
-	if r[27] != "" {
+	if r[27] != "" && r[27] != "empty" { // "empty": no range (Clair's column default)
 		lo, hi, err := parseRange(r[27])
 		if err != nil {
 			return nil, err
