@@ -13,3 +13,4 @@ FROM stage_key k
 LEFT JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = k.hash;
 CREATE TEMP TABLE stage_existing ON COMMIT DROP AS
 SELECT hash, updater, id FROM stage_resolved WHERE id IS NOT NULL;
+ANALYZE stage_existing;

@@ -40,5 +40,4 @@ END
 $$;
 
 CREATE TEMP TABLE stage_new (id bigint NOT NULL, hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
-ANALYZE stage_existing;
 ANALYZE stage_later;
