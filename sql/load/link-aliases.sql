@@ -16,17 +16,12 @@ JOIN alias_namespace n ON n.namespace = d.namespace
 WHERE NOT EXISTS (SELECT 1 FROM alias al WHERE al.namespace = n.id AND al.name = d.name)
 ORDER BY 1, 2
 ON CONFLICT (namespace, name) DO NOTHING;
--- Every alias row meets its vulnerability's id: the ids of up to 9 M rows hashed in memory (with
--- prepare-merge.sql's 128 MB they spill to disk in batches; 512 MB here measured 26 s instead of 33 s
--- at 27 M alias rows, about as much memory as the index builds take anyway), then back to 128 MB.
-SET LOCAL work_mem = '512MB';
 CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
 SELECT i.id AS vulnerability, al.id AS alias, a.kind = 'self' AS self
 FROM stage_alias a
 JOIN (SELECT hash, id FROM stage_new UNION ALL SELECT hash, id FROM stage_existing) i ON i.hash = a.hash
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name;
-SET LOCAL work_mem = '128MB';
 -- An updater's alias rows are distinct (the bundle writer merges them per hash); only content
 -- staged by more than one changed updater (stage_later) brings its aliases more than once.
 DO $$
