@@ -161,7 +161,9 @@ describe('connection faults through a TCP proxy', () => {
     {
       name: 'connection dropped mid-merge (insert-vulns running)',
       rule: () => onMain((_p, _c, text) => (text.includes('INSERT INTO vuln (hash_kind') ? 'drop-after-forward' : 'forward')),
-      exit: [5], message: /error\[LOAD_FAILED\]: load failed and was rolled back: lost the connection to the database during insert-vulns/,
+      // The cut comes 20 ms after the statement reached the server: a busy machine may let the
+      // small refresh insert finish first, so the next merge step is the one that loses it.
+      exit: [5], message: /error\[LOAD_FAILED\]: load failed and was rolled back: lost the connection to the database during (insert-vulns|link-vulns)/,
     },
     {
       name: 'connection stalled mid-COPY (--statement-timeout 2s)',
