@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	clair-bundle/bench/bundlecsv v0.0.0
 	github.com/Masterminds/semver v1.5.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -48,3 +49,5 @@ require (
 	modernc.org/memory v1.11.0 // indirect
 	modernc.org/sqlite v1.53.0 // indirect
 )
+
+replace clair-bundle/bench/bundlecsv => ../bundlecsv

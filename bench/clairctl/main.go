@@ -23,7 +23,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -31,26 +30,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"clair-bundle/bench/bundlecsv"
 	"github.com/quay/claircore"
 	"github.com/quay/claircore/libvuln/driver"
 	"github.com/quay/claircore/libvuln/jsonblob"
 	"github.com/quay/claircore/pkg/cpe"
 )
-
-type manifestUpdater struct {
-	Name        string `json:"name"`
-	Kind        string `json:"kind"`
-	Fingerprint string `json:"fingerprint"`
-	File        string `json:"file"`
-}
-
-type manifest struct {
-	Updaters []manifestUpdater `json:"updaters"`
-}
 
 func main() {
 	out := flag.String("out", "", "output file (uncompressed JSON lines)")
@@ -68,12 +55,8 @@ func main() {
 
 func run(ctx context.Context, out, ranges, bundle string) error {
 	started := time.Now()
-	raw, err := os.ReadFile(filepath.Join(bundle, "manifest.json"))
+	m, err := bundlecsv.ReadManifest(bundle)
 	if err != nil {
-		return err
-	}
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
 		return err
 	}
 	store, err := jsonblob.New()
@@ -160,19 +143,6 @@ func run(ctx context.Context, out, ranges, bundle string) error {
 	})
 }
 
-func openCSV(path string) (*csv.Reader, *os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
-	if _, err := r.Read(); err != nil { // header
-		f.Close()
-		return nil, nil, err
-	}
-	return r, f, nil
-}
-
 // readVulns reads one vulnerability CSV (columns: hash, updater, name, description, issued,
 // links, severity, normalized_severity, package_name, package_version, package_module,
 // package_arch, package_kind, dist_id, dist_name, dist_version, dist_version_code_name,
@@ -180,7 +150,7 @@ func openCSV(path string) (*csv.Reader, *os.File, error) {
 // fixed_in_version, arch_operation, version_kind, vulnerable_range, not_vulnerable) as
 // claircore v1.5.48 Vulnerabilities. The bundle's hash column is not used: clairctl hashes.
 func readVulns(path string) ([]*claircore.Vulnerability, int, error) {
-	r, f, err := openCSV(path)
+	r, f, err := bundlecsv.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -207,73 +177,44 @@ func readVulns(path string) ([]*claircore.Vulnerability, int, error) {
 	}
 }
 
-func toVuln(r []string) (*claircore.Vulnerability, error) {
-	issued, err := time.Parse(time.RFC3339Nano, r[4])
+func toVuln(rec []string) (*claircore.Vulnerability, error) {
+	r, err := bundlecsv.ParseVuln(rec)
 	if err != nil {
 		return nil, err
 	}
 	v := &claircore.Vulnerability{
-		Updater: r[1], Name: r[2], Description: r[3], Issued: issued, Links: r[5], Severity: r[6],
-		Package:        &claircore.Package{Name: r[8], Version: r[9], Module: r[10], Arch: r[11], Kind: r[12]},
-		FixedInVersion: r[24],
+		Updater: r.Updater, Name: r.Name, Description: r.Description, Issued: r.Issued, Links: r.Links, Severity: r.Severity,
+		Package:        &claircore.Package{Name: r.PackageName, Version: r.PackageVersion, Module: r.PackageModule, Arch: r.PackageArch, Kind: r.PackageKind},
+		FixedInVersion: r.FixedInVersion,
 	}
-	if err := v.NormalizedSeverity.UnmarshalText([]byte(r[7])); err != nil {
+	if err := v.NormalizedSeverity.UnmarshalText([]byte(r.NormalizedSeverity)); err != nil {
 		return nil, err
 	}
-	if err := v.ArchOperation.UnmarshalText([]byte(r[25])); err != nil {
+	if err := v.ArchOperation.UnmarshalText([]byte(r.ArchOperation)); err != nil {
 		return nil, err
 	}
-	if strings.Join(r[13:21], "") != "" {
-		d := &claircore.Distribution{DID: r[13], Name: r[14], Version: r[15], VersionCodeName: r[16], VersionID: r[17], Arch: r[18], PrettyName: r[20]}
-		if r[19] != "" {
-			if d.CPE, err = cpe.Unbind(r[19]); err != nil {
+	if r.HasDist() {
+		d := &claircore.Distribution{DID: r.DistID, Name: r.DistName, Version: r.DistVersion, VersionCodeName: r.DistVersionCodeName,
+			VersionID: r.DistVersionID, Arch: r.DistArch, PrettyName: r.DistPrettyName}
+		if r.DistCPE != "" {
+			if d.CPE, err = cpe.Unbind(r.DistCPE); err != nil {
 				return nil, err
 			}
 		}
 		v.Dist = d
 	}
-	if r[21]+r[22]+r[23] != "" {
-		v.Repo = &claircore.Repository{Name: r[21], Key: r[22], URI: r[23]}
+	if r.HasRepo() {
+		v.Repo = &claircore.Repository{Name: r.RepoName, Key: r.RepoKey, URI: r.RepoURI}
 	}
-	if r[27] != "" && r[27] != "empty" { // "empty": no range (Clair's column default)
-		lo, hi, err := parseRange(r[27])
-		if err != nil {
-			return nil, err
-		}
-		v.Range = &claircore.Range{Lower: claircore.Version{Kind: r[26], V: lo}, Upper: claircore.Version{Kind: r[26], V: hi}}
+	if r.Range != nil {
+		v.Range = &claircore.Range{Lower: claircore.Version{Kind: r.VersionKind, V: r.Range[0]}, Upper: claircore.Version{Kind: r.VersionKind, V: r.Range[1]}}
 	}
 	return v, nil
 }
 
-// parseRange reads `["{0,…}","{…}")`.
-func parseRange(s string) (lo, hi [10]int32, err error) {
-	parts := strings.Split(strings.Trim(s, `[)"`), `","`)
-	if len(parts) != 2 {
-		return lo, hi, fmt.Errorf("bad range %q", s)
-	}
-	for i, p := range parts {
-		nums := strings.Split(strings.Trim(p, "{}"), ",")
-		if len(nums) != 10 {
-			return lo, hi, fmt.Errorf("bad range %q", s)
-		}
-		for j, x := range nums {
-			n, err := strconv.ParseInt(x, 10, 32)
-			if err != nil {
-				return lo, hi, err
-			}
-			if i == 0 {
-				lo[j] = int32(n)
-			} else {
-				hi[j] = int32(n)
-			}
-		}
-	}
-	return lo, hi, nil
-}
-
 // readEnrichments reads an enrichment CSV (hash, updater, tags, enrichment).
 func readEnrichments(path string) ([]driver.EnrichmentRecord, error) {
-	r, f, err := openCSV(path)
+	r, f, err := bundlecsv.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -287,39 +228,10 @@ func readEnrichments(path string) ([]driver.EnrichmentRecord, error) {
 		if err != nil {
 			return nil, err
 		}
-		tags, err := parseTextArray(rec[2])
+		tags, err := bundlecsv.ParseTextArray(rec[2])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, driver.EnrichmentRecord{Tags: tags, Enrichment: json.RawMessage(rec[3])})
 	}
-}
-
-// parseTextArray reads the `{"a","b"}` literal the bundle writes (every element quoted).
-func parseTextArray(s string) ([]string, error) {
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
-		return nil, fmt.Errorf("bad text[] %q", s)
-	}
-	var out []string
-	body := s[1 : len(s)-1]
-	for i := 0; i < len(body); {
-		if body[i] == ',' {
-			i++
-			continue
-		}
-		if body[i] != '"' {
-			return nil, fmt.Errorf("bad text[] %q", s)
-		}
-		var b strings.Builder
-		i++
-		for ; i < len(body) && body[i] != '"'; i++ {
-			if body[i] == '\\' && i+1 < len(body) {
-				i++
-			}
-			b.WriteByte(body[i])
-		}
-		i++
-		out = append(out, b.String())
-	}
-	return out, nil
 }

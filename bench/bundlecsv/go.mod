@@ -1,0 +1,3 @@
+module clair-bundle/bench/bundlecsv
+
+go 1.24.9
