@@ -8,7 +8,7 @@ import { AppError, DatabaseError, LoadFailedError, LockBusyError, RefusedError }
 import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { classifyDbError, copyFile, runSql, sqlStateOf, StatementError } from './db.js';
-import { copyStatement, dataCopies, DIRECT_STEPS, directCopy, mergeSteps, MANIFEST_COPY } from './plan.js';
+import { copyStatement, dataCopies, directCopy, mergeSteps, MANIFEST_COPY } from './plan.js';
 
 export interface LoadOptions {
   bundle: string;
@@ -312,10 +312,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const early = !opts.dryRun && features.has_not_vulnerable && manifest.vuln_csv_as_stored === true;
     let direct: { name: string; file: string } | undefined;
     if (early) {
-      for (const name of DIRECT_STEPS) {
-        const rows = await phases.run(name, () => runSql<{ name: string; file: string }>(client, name), { statements: statementCount(name) });
-        if (name === 'direct-begin') direct = rows[0];
-      }
+      await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
+      [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
       if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
     }
     for (const step of dataCopies(manifest)) {

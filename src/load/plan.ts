@@ -52,14 +52,9 @@ export function directCopy(step: CopyStep): CopyStep {
 }
 
 /**
- * Statement files run before the COPY steps when a vulnerability file may be copied straight into
- * an empty vuln (the node loader, schema >= 18, a bundle whose CSVs hold stored values).
- */
-export const DIRECT_STEPS = ['fast-path-begin', 'direct-begin'];
-
-/**
  * Statement files of the transaction after the COPY steps (plan-updaters runs before them).
- * `early`: DIRECT_STEPS ran before the COPY steps; `direct`: and a file went straight into vuln.
+ * `early`: fast-path-begin and direct-begin ran before the COPY steps (the node loader, schema >= 18,
+ * a bundle whose CSVs hold stored values); `direct`: and a file went straight into vuln.
  */
 export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean; early?: boolean; direct?: boolean }): string[] {
   return [
