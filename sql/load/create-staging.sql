@@ -72,3 +72,24 @@ CREATE TEMP TABLE stage_mapping_line (
   name text,
   line text NOT NULL
 ) ON COMMIT DROP;
+
+-- Trusted links (README "Performance"). A role allowed to set session_replication_role (a
+-- superuser; PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role) inserts the link
+-- rows of this load without PostgreSQL's per-row foreign-key triggers, which otherwise lock every
+-- referenced vuln row one by one (most of a refresh). The links stay correct without them: every
+-- id comes from a row this transaction inserted or read while prepare-merge.sql's SHARE locks on
+-- the referenced tables keep anyone from deleting rows until COMMIT. Any other role: the triggers.
+CREATE TEMP TABLE stage_trust (links boolean NOT NULL) ON COMMIT DROP;
+DO $$
+BEGIN
+  -- Setting it to its current value needs the same privilege as changing it, and changes nothing.
+  PERFORM set_config('session_replication_role', current_setting('session_replication_role'), true);
+  -- LOCK … IN SHARE MODE needs UPDATE, DELETE or TRUNCATE on the table.
+  INSERT INTO stage_trust
+  SELECT current_setting('session_replication_role') = 'origin' AND bool_and(
+    has_table_privilege(t, 'UPDATE') OR has_table_privilege(t, 'DELETE') OR has_table_privilege(t, 'TRUNCATE'))
+  FROM unnest(array_remove(ARRAY['vuln'::regclass, 'enrichment'::regclass, to_regclass('alias')], NULL)) t;
+EXCEPTION WHEN insufficient_privilege THEN
+  INSERT INTO stage_trust VALUES (false);
+END
+$$;

@@ -6,11 +6,15 @@
 -- under fast-path-begin.sql's locks), so TRUNCATE changes no row. Until direct-end.sql, vuln.hash_kind
 -- defaults to 'md5' (the CSV has no such column). Anything else (a refresh, a role that does not own
 -- vuln, a foreign key into vuln this tool does not know) stages every file as before.
+-- With trusted links the links' foreign keys stay (fast-path-begin.sql): their tables, empty as
+-- vuln is and locked with it, are truncated along with it.
 CREATE TEMP TABLE stage_direct_plan (name text NOT NULL, file text NOT NULL) ON COMMIT DROP;
 DO $$
+DECLARE
+  referencing regclass[] := ARRAY(SELECT DISTINCT conrelid::regclass FROM pg_constraint WHERE confrelid = 'vuln'::regclass AND contype = 'f');
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM stage_rebuild)
-      OR EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'vuln'::regclass) THEN
+      OR NOT referencing <@ array_remove(ARRAY['uo_vuln'::regclass, to_regclass('vulnerability_alias'), to_regclass('vulnerability_self')], NULL) THEN
     RETURN;
   END IF;
   INSERT INTO stage_direct_plan (name, file)
@@ -22,7 +26,7 @@ BEGIN
   ORDER BY p.row_count DESC, p.name
   LIMIT 1;
   IF FOUND THEN
-    TRUNCATE vuln;
+    EXECUTE format('TRUNCATE %s', array_to_string('vuln'::regclass || referencing, ', '));
     ALTER TABLE vuln ALTER COLUMN hash_kind SET DEFAULT 'md5';
   END IF;
 END

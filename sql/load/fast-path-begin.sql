@@ -44,9 +44,12 @@ BEGIN
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
   WHERE i.indrelid = ANY (tbls) AND NOT i.indisprimary
     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
+  -- With trusted links (create-staging.sql) the foreign keys stay: no trigger fires for the link
+  -- rows, and nothing needs validating afterwards.
   INSERT INTO stage_rebuild
   SELECT 3, c.conrelid, c.conname, pg_get_constraintdef(c.oid)
-  FROM pg_constraint c WHERE c.conrelid = ANY (links) AND c.contype = 'f';
+  FROM pg_constraint c WHERE c.conrelid = ANY (links) AND c.contype = 'f'
+    AND NOT (SELECT t.links FROM stage_trust t);
   FOR r IN SELECT * FROM stage_rebuild ORDER BY ord DESC, name LOOP
     IF r.ord = 2 THEN
       EXECUTE format('DROP INDEX %s', (SELECT format('%I.%I', n.nspname, r.name) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = r.tbl));

@@ -34,6 +34,8 @@ BEGIN
 END
 $$;
 ANALYZE stage_alias_link;
+-- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
+DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
 INSERT INTO vulnerability_alias (vulnerability, alias)
 SELECT l.vulnerability, l.alias
 FROM stage_alias_link l
@@ -47,3 +49,4 @@ WHERE l.self
   AND NOT EXISTS (SELECT 1 FROM vulnerability_self v WHERE v.vulnerability = l.vulnerability)
 ORDER BY l.vulnerability, l.alias
 ON CONFLICT DO NOTHING;
+DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = origin; END IF; END $$;

@@ -9,6 +9,8 @@ WITH ins AS (
   RETURNING updater
 )
 INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM ins GROUP BY updater;
+-- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
+DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
 WITH l AS (
   INSERT INTO uo_enrich (uo, enrich, updater, date)
   SELECT p.uo, en.id, p.name, transaction_timestamp()
@@ -19,3 +21,4 @@ WITH l AS (
   RETURNING updater
 )
 INSERT INTO stage_count SELECT updater, 'linked', count(*) FROM l GROUP BY updater;
+DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = origin; END IF; END $$;

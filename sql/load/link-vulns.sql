@@ -3,6 +3,8 @@
 -- (stage_new), from resolve-vulns.sql (stage_existing), or, for content another updater
 -- inserted, from stage_new by hash. A new update operation has no links yet and each updater's
 -- rows have distinct hashes, so no conflict handling is needed.
+-- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
+DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
 WITH l AS (
   INSERT INTO uo_vuln (uo, vuln)
   SELECT uo, id FROM (
@@ -17,6 +19,7 @@ WITH l AS (
   RETURNING uo
 )
 INSERT INTO stage_count SELECT p.name, 'linked', count(*) FROM l JOIN stage_plan p ON p.uo = l.uo GROUP BY p.name;
+DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = origin; END IF; END $$;
 
 -- Every staged row must now be linked; anything else (e.g. a concurrent writer) fails the load.
 DO $$

@@ -55,6 +55,11 @@ export interface LoadSummary {
   updaters: UpdaterResult[];
   /** Notes for the administrator (e.g. records left out for an older schema). */
   notes: string[];
+  /**
+   * Link rows went in without PostgreSQL's per-row foreign-key triggers (the role may set
+   * session_replication_role; sql/load/create-staging.sql). Not known for an unchanged bundle.
+   */
+  trustedLinks?: boolean;
   seconds: number;
 }
 
@@ -302,7 +307,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       }
       throw e;
     }
-    await phases.run('create-staging', () => runSql(client, 'create-staging'), { statements: statementCount('create-staging') });
+    const trustedLinks = await phases.run('create-staging', async () => {
+      await runSql(client, 'create-staging');
+      return (await client.query<{ links: boolean }>('SELECT links FROM stage_trust')).rows[0].links;
+    }, { statements: statementCount('create-staging') + 1 });
+    log.info('links', { checked_by: trustedLinks ? 'the load (trusted links: SHARE locks, no per-row foreign-key triggers)' : 'foreign-key triggers' });
     const changed = await phases.run('plan-updaters', async () => {
       await runSql(client, 'plan-updaters');
       return new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
@@ -340,7 +349,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       await client.query('ROLLBACK');
       inTransaction = false;
       return {
-        ...base, outcome: 'dry-run', historyId: null, notes: [], seconds: seconds(),
+        ...base, outcome: 'dry-run', historyId: null, notes: [], seconds: seconds(), trustedLinks,
         updaters: plan.map((p) => ({
           name: p.name, kind: p.kind, action: p.changed ? 'loaded' : 'unchanged', uo: null, rows: Number(p.row_count),
           inserted: Number(p.to_insert), linked: Number(p.to_link), left_out: 0,
@@ -372,7 +381,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const updaters = toResults(history.updaters);
     return {
       ...base, outcome: history.outcome, historyId: Number(history.id), updaters,
-      notes: notesFor(manifest, features, updaters), seconds: seconds(),
+      notes: notesFor(manifest, features, updaters), seconds: seconds(), trustedLinks,
     };
   } catch (err) {
     const lost = lostWith(err);

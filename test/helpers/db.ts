@@ -78,13 +78,28 @@ export async function dumpClairTables(url: string): Promise<string> {
 export async function logicalDump(url: string): Promise<string> {
   const q = [
     `SELECT 'uo' AS t, updater || ' ' || coalesce(kind,'') || ' ' || coalesce(fingerprint,'') AS r FROM update_operation`,
-    `SELECT 'vuln', (to_jsonb(v) - 'id')::text FROM vuln v`,
-    `SELECT 'uo_vuln', o.updater || ' ' || encode(v.hash,'hex') FROM uo_vuln l JOIN update_operation o ON o.id = l.uo JOIN vuln v ON v.id = l.vuln`,
-    `SELECT 'latest', updater || ' ' || kind FROM latest_update_operations`,
-    `SELECT 'enrichment', encode(hash,'hex') || ' ' || updater || ' ' || tags::text || ' ' || data::text FROM enrichment`,
-    `SELECT 'uo_enrich', o.updater || ' ' || encode(e.hash,'hex') FROM uo_enrich l JOIN update_operation o ON o.id = l.uo JOIN enrichment e ON e.id = l.enrich`,
+    `SELECT 'vuln' AS t, (to_jsonb(v) - 'id')::text AS r FROM vuln v`,
+    `SELECT 'uo_vuln' AS t, o.updater || ' ' || encode(v.hash,'hex') AS r FROM uo_vuln l JOIN update_operation o ON o.id = l.uo JOIN vuln v ON v.id = l.vuln`,
+    `SELECT 'latest' AS t, updater || ' ' || kind AS r FROM latest_update_operations`,
+    `SELECT 'enrichment' AS t, encode(hash,'hex') || ' ' || updater || ' ' || tags::text || ' ' || data::text AS r FROM enrichment`,
+    `SELECT 'uo_enrich' AS t, o.updater || ' ' || encode(e.hash,'hex') AS r FROM uo_enrich l JOIN update_operation o ON o.id = l.uo JOIN enrichment e ON e.id = l.enrich`,
   ];
+  const [{ aliases }] = await query<{ aliases: boolean }>(url, "SELECT to_regclass('vulnerability_alias') IS NOT NULL AS aliases");
+  if (aliases) {
+    q.push(
+      `SELECT 'alias' AS t, encode(v.hash,'hex') || ' ' || ns.namespace || ':' || a.name AS r FROM vulnerability_alias l
+        JOIN vuln v ON v.id = l.vulnerability JOIN alias a ON a.id = l.alias JOIN alias_namespace ns ON ns.id = a.namespace`,
+      `SELECT 'self' AS t, encode(v.hash,'hex') || ' ' || ns.namespace || ':' || a.name AS r FROM vulnerability_self l
+        JOIN vuln v ON v.id = l.vulnerability JOIN alias a ON a.id = l.self JOIN alias_namespace ns ON ns.id = a.namespace`,
+    );
+  }
   const rows: string[] = [];
-  for (const sql of q) rows.push(...(await query<{ t: string; r: string }>(url, sql)).map((x) => `${x.t} ${x.r}`));
+  for (const sql of q) {
+    for (const x of await query<{ t: string; r: string }>(url, sql)) {
+      // A NULL would print as "null" and hide a column missing from the query.
+      if (typeof x.t !== 'string' || typeof x.r !== 'string') throw new Error(`logicalDump: a row without t and r from: ${sql}`);
+      rows.push(`${x.t} ${x.r}`);
+    }
+  }
   return rows.sort().join('\n');
 }

@@ -351,3 +351,93 @@ describe('content shared by two updaters', () => {
     expect(await query(url, 'SELECT count(*)::int AS n FROM vuln')).toEqual([{ n: 4 }]);
   });
 });
+
+describe('trusted links: no per-row foreign-key triggers for a role that may set session_replication_role', () => {
+  const SECOND: UpdaterInput[] = [
+    { name: 'debian/updater', records: [...BASE[0].records as typeof EXAMPLE_A[], { ...EXAMPLE_A, name: 'CVE-2099-0001' }].filter((r) => r.name !== 'CVE-2023-12345-3') },
+    { name: 'osv/npm', records: [EXAMPLE_B, ...variations(EXAMPLE_B, 7)] },
+    { name: 'clair.cvss', kind: 'enrichment', records: [EXAMPLE_ENRICHMENT, { ...EXAMPLE_ENRICHMENT, tags: ['CVE-2024-0002'] }] },
+  ];
+  /** Link rows pointing at no row, and foreign keys not validated: both must be none. */
+  const integrity = (url: string) => query(url, `
+    SELECT (SELECT count(*) FROM uo_vuln l WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.id = l.vuln)
+        OR NOT EXISTS (SELECT 1 FROM update_operation o WHERE o.id = l.uo))::int AS uo_vuln,
+      (SELECT count(*) FROM uo_enrich l WHERE NOT EXISTS (SELECT 1 FROM enrichment e WHERE e.id = l.enrich))::int AS uo_enrich,
+      (SELECT count(*) FROM vulnerability_alias l WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.id = l.vulnerability)
+        OR NOT EXISTS (SELECT 1 FROM alias a WHERE a.id = l.alias))::int AS aliases,
+      (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated)::int AS unvalidated,
+      (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN ('uo_vuln'::regclass, 'uo_enrich'::regclass,
+        'vulnerability_alias'::regclass, 'vulnerability_self'::regclass))::int AS link_fks`);
+  /**
+   * A login role for this database as README "Least privilege" describes it: a member of the role
+   * owning Clair's tables (not of a superuser, whose membership alone would allow the setting),
+   * with a schema clair_bundle of its own; plus `grants`.
+   */
+  async function roleUrl(url: string, grants: string): Promise<string> {
+    const name = `cb_link_${createHash('md5').update(url + grants).digest('hex').slice(0, 8)}`;
+    const password = createHash('sha256').update(name).digest('hex');
+    await query(url, `CREATE ROLE ${name}_owner NOLOGIN; CREATE ROLE ${name} LOGIN PASSWORD '${password}' IN ROLE ${name}_owner;
+      DO $$ DECLARE r record; BEGIN
+        FOR r IN SELECT c.relname, c.relkind FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'm') LOOP
+          EXECUTE format('ALTER %s public.%I OWNER TO ${name}_owner', CASE r.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.relname);
+        END LOOP;
+      END $$;
+      GRANT CREATE ON SCHEMA public TO ${name}_owner; CREATE SCHEMA clair_bundle AUTHORIZATION ${name};
+      ${grants.replaceAll('$ROLE', name)}`);
+    const u = new URL(url);
+    u.username = name;
+    u.password = password;
+    return u.toString();
+  }
+
+  it('a superuser or a role granted SET on it links that way; a role without it gets the triggers; the same tables, every link valid', async () => {
+    const b1 = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    const superuser = await createClairDb(20);
+    const plain = await roleUrl(await createClairDb(20), '');
+    const granted = await roleUrl(await createClairDb(20), 'GRANT SET ON PARAMETER session_replication_role TO $ROLE;');
+    const trusted: Record<string, (boolean | undefined)[]> = {};
+    for (const [name, url] of Object.entries({ superuser, plain, granted })) {
+      const initial = await loadBundle(opts(b1.dir, url));
+      const refresh = await loadBundle(opts(b2.dir, url));
+      expect(refresh.updaters.map((u) => u.action)).toEqual(['loaded', 'loaded', 'loaded']);
+      trusted[name] = [initial.trustedLinks, refresh.trustedLinks];
+      // Every link points at a row, every foreign key is still there and validated.
+      expect(await integrity(url)).toEqual([{ uo_vuln: 0, uo_enrich: 0, aliases: 0, unvalidated: 0, link_fks: 8 }]);
+    }
+    expect(trusted).toEqual({ superuser: [true, true], plain: [false, false], granted: [true, true] });
+    const expected = await logicalDump(plain);
+    expect(expected).toMatch(/^uo_vuln debian\/updater [0-9a-f]{32}$/m);
+    expect(await logicalDump(superuser)).toBe(expected);
+    expect(await logicalDump(granted)).toBe(expected);
+    expect(expected.split('\n').filter((l) => /^(alias|self) /.test(l)).length).toBe(16); // 8 osv/npm records, one alias and one self each
+    // The foreign keys still refuse a bad link afterwards (their triggers are back on).
+    await expect(query(superuser, 'INSERT INTO uo_vuln (uo, vuln) SELECT max(id), -1 FROM update_operation')).rejects.toThrow(/foreign key/);
+  });
+
+  it('while such a load runs, nobody can delete a row its links reference: the delete waits for COMMIT', async () => {
+    const url = await createClairDb(20);
+    await loadBundle(opts((await makeBundle(BASE, '2026-01-01T00:00:00Z')).dir, url));
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    const db = new URL(url).pathname.slice(1);
+    process.env.CLAIR_BUNDLE_TEST_PAUSE = 'link-vulns:4000';
+    const load = loadBundle(opts(b2.dir, url));
+    delete process.env.CLAIR_BUNDLE_TEST_PAUSE;
+    // The loader sits after link-vulns, its transaction open.
+    let holder: { mode: string }[] = [];
+    for (let i = 0; i < 100 && holder.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      holder = await query(url, `SELECT l.mode FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE a.datname = $1 AND a.state = 'idle in transaction' AND l.relation = 'vuln'::regclass AND l.mode = 'ShareLock'`, [db]);
+    }
+    expect(holder).toEqual([{ mode: 'ShareLock' }]);
+    // A row the new update operation links to (an unchanged one, stored by the first load).
+    const del = query(url, `SET lock_timeout = '300ms'; DELETE FROM vuln WHERE name = 'CVE-2023-12345-1'`);
+    await expect(del).rejects.toThrow(/lock timeout/);
+    const summary = await load;
+    expect(summary.outcome).toBe('loaded');
+    expect(summary.trustedLinks).toBe(true);
+    expect(await query(url, `SELECT count(*)::int AS n FROM uo_vuln l JOIN vuln v ON v.id = l.vuln JOIN latest_update_operations o ON o.id = l.uo
+      WHERE v.name = 'CVE-2023-12345-1'`)).toEqual([{ n: 1 }]);
+  });
+});
