@@ -36,9 +36,9 @@ import type {
 export const GENERATOR_VERSION = 1;
 /**
  * Bumped when the same generated rows are written differently (2: no range written as `empty`,
- * as Clair stores it): a new cache directory, same seeds, same rows.
+ * as Clair stores it; 3: row keys, keys/*.csv): a new cache directory, same seeds, same rows.
  */
-export const BUNDLE_REVISION = 2;
+export const BUNDLE_REVISION = 3;
 
 export const RHEL_SHARE = 0.989;
 export const ENRICHMENT_DIVISOR = 30;

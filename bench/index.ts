@@ -21,6 +21,7 @@
  * Wall time includes the child process start. Memory is sampled every 50 ms (bench/measure.ts).
  * Timing is informative only; nothing here is a pass/fail test.
  */
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -48,6 +49,8 @@ interface Args {
   baseline: boolean;
   claircore: boolean;
   clairctl: boolean;
+  /** Load as a least-privileged role that may not set session_replication_role (no trusted links). */
+  checkedLinks: boolean;
   cache: string;
   results: string;
   write: boolean;
@@ -56,7 +59,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true, claircore: false, clairctl: false,
+    rows: 9_000_000, seed: 1, changeSeed: 2, baseline: true, claircore: false, clairctl: false, checkedLinks: false,
     cache: path.join(PACKAGE_ROOT, '.cache', 'bench'), results: path.join(PACKAGE_ROOT, 'bench', 'results'), write: true, minFreeGb: 3,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -72,12 +75,13 @@ function parseArgs(argv: string[]): Args {
       case '--no-baseline': a.baseline = false; break;
       case '--claircore': a.claircore = true; break;
       case '--clairctl': a.clairctl = true; break;
+      case '--checked-links': a.checkedLinks = true; break;
       case '--no-write': a.write = false; break;
       case '--cache': a.cache = path.resolve(v()); break;
       case '--min-free-gb': a.minFreeGb = Number(v()); break;
       case '--results': a.results = path.resolve(v()); break;
       case '-h': case '--help':
-        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--clairctl] [--no-write] [--cache DIR] [--results DIR] [--min-free-gb N (default 3)]\n');
+        process.stdout.write('usage: npm run bench -- [--rows N (default 9000000)] [--seed N] [--change-seed N] [--no-baseline] [--claircore] [--clairctl] [--checked-links] [--no-write] [--cache DIR] [--results DIR] [--min-free-gb N (default 3)]\n');
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default: throw new Error(`unknown argument ${argv[i]}`);
@@ -209,6 +213,31 @@ async function freshClairDb(cluster: Cluster, name: string, schema = SCHEMA_20):
     for (const s of await schemaSql(schema)) await c.query(s);
   });
   return url;
+}
+
+/**
+ * README "Least privilege" in this database: Clair's tables owned by a role of their own, the
+ * loader a member of it with a schema clair_bundle; no superuser, no SET on
+ * session_replication_role. Returns the loader's URL.
+ */
+async function leastPrivilegedRole(url: string): Promise<string> {
+  const password = randomBytes(12).toString('hex');
+  await withClient(url, async (c) => {
+    await c.query('DROP ROLE IF EXISTS bench_loader');
+    await c.query('DROP ROLE IF EXISTS bench_owner');
+    await c.query('CREATE ROLE bench_owner NOLOGIN');
+    await c.query(`CREATE ROLE bench_loader LOGIN PASSWORD '${password}' IN ROLE bench_owner`);
+    const { rows } = await c.query<{ stmt: string }>(`SELECT format('ALTER %s public.%I OWNER TO bench_owner',
+      CASE relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, relname) AS stmt
+      FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'm')`);
+    for (const r of rows) await c.query(r.stmt);
+    await c.query('GRANT CREATE ON SCHEMA public TO bench_owner');
+    await c.query('CREATE SCHEMA clair_bundle AUTHORIZATION bench_loader');
+  });
+  const u = new URL(url);
+  u.username = 'bench_loader';
+  u.password = password;
+  return u.toString();
 }
 
 async function dropDb(cluster: Cluster, name: string): Promise<void> {
@@ -382,13 +411,16 @@ async function main(): Promise<void> {
 
     // ---- ours
     const ours = await freshClairDb(cluster, 'bench_ours');
-    const load = (bundle: string) => [CLI, '--log-format', 'json', 'load', bundle, '--db', ours, '--json'];
-    type Summary = { outcome: string; updaters: { name: string; action: string; inserted: number; linked: number }[] };
+    // --checked-links: the loader connects as README "Least privilege"'s role, which may not set
+    // session_replication_role, so every link row goes through PostgreSQL's foreign-key triggers.
+    const loaderUrl = args.checkedLinks ? await leastPrivilegedRole(ours) : ours;
+    const load = (bundle: string) => [CLI, '--log-format', 'json', 'load', bundle, '--db', loaderUrl, '--json'];
+    type Summary = { outcome: string; trustedLinks?: boolean; updaters: { name: string; action: string; inserted: number; linked: number }[] };
     const summaryDetail = (run: StepRun, out: unknown) => {
       const s = out as Summary;
       const loaded = s.updaters.filter((u) => u.action === 'loaded');
       return {
-        outcome: s.outcome, updaters_loaded: loaded.length,
+        outcome: s.outcome, trusted_links: s.trustedLinks, updaters_loaded: loaded.length,
         inserted: loaded.reduce((n, u) => n + u.inserted, 0), linked: loaded.reduce((n, u) => n + u.linked, 0),
         slowest_steps: loaderSteps(run.stderr),
       };
@@ -567,6 +599,9 @@ async function main(): Promise<void> {
     },
     notes: [
       'rows/s = bundle rows (vuln + enrichment) / wall seconds for a, b, e1; rows of the changed updaters for c, e2.',
+      args.checkedLinks
+        ? 'clair-bundle loaded as a least-privileged role (--checked-links): every link row went through PostgreSQL\'s foreign-key triggers.'
+        : 'clair-bundle loaded as the cluster\'s superuser: trusted links (no per-row foreign-key triggers; detail.trusted_links); --checked-links measures the other path.',
       'Wall seconds include spawning the process (node start, bundle verification for clair-bundle).',
       'loader RSS = VmHWM of the spawned process; PG backend HWM = VmHWM of the backend(s) found by application_name (includes touched shared buffers); anon = peak RssAnon sampled every 50 ms.',
       'DB growth = pg_database_size after - before; a CHECKPOINT runs before every step (not timed). GC frees space inside the files, so it shows ~0.',

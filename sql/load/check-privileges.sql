@@ -41,7 +41,8 @@ BEGIN
   ELSIF NOT pg_has_role((SELECT nspowner FROM pg_namespace WHERE oid = ours), 'USAGE') THEN
     IF NOT has_schema_privilege(ours, 'USAGE') THEN missing := missing || 'USAGE on schema clair_bundle'::text; END IF;
     FOREACH t IN ARRAY ARRAY['load_history:SELECT,INSERT', 'update_operation_source:SELECT,INSERT,DELETE',
-      'mapping_document:SELECT,INSERT,UPDATE', 'migrations:SELECT'] LOOP
+      'mapping_document:SELECT,INSERT,UPDATE', 'migrations:SELECT', 'row_key_source:SELECT,INSERT,UPDATE,DELETE',
+      'row_key:SELECT,INSERT,DELETE'] LOOP
       -- By oid: to_regclass would fail outright without USAGE on the schema.
       SELECT oid INTO rel FROM pg_class WHERE relnamespace = ours AND relname = split_part(t, ':', 1);
       CONTINUE WHEN rel IS NULL;

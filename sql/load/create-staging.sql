@@ -93,3 +93,19 @@ EXCEPTION WHEN insufficient_privilege THEN
   INSERT INTO stage_trust VALUES (false);
 END
 $$;
+
+-- Row keys (bundle keys/*.csv, node loader): one row per vulnerability row of each changed updater
+-- whose bundle has them; the updater comes from clair_bundle.copy_updater, set before each COPY.
+CREATE TEMP TABLE stage_row_key (
+  updater text NOT NULL DEFAULT current_setting('clair_bundle.copy_updater'),
+  hash bytea NOT NULL,
+  digest bytea NOT NULL,
+  vuln_at bigint NOT NULL,
+  vuln_bytes bigint NOT NULL,
+  alias_at bigint NOT NULL,
+  alias_bytes bigint NOT NULL
+) ON COMMIT DROP;
+-- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
+-- operation their stored keys belong to; stage_known: the other rows, with the vuln id they keep.
+CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, rows bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE stage_known (updater text NOT NULL, digest bytea NOT NULL, id bigint NOT NULL) ON COMMIT DROP;

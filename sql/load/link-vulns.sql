@@ -1,7 +1,7 @@
 -- Every staged vulnerability of a changed updater, new or pre-existing, joins its new
 -- update operation, without joining the wide staged rows again: ids come from the insert
--- (stage_new), from resolve-vulns.sql (stage_existing), or, for content another updater
--- inserted, from stage_new by hash. A new update operation has no links yet and each updater's
+-- (stage_new), from resolve-vulns.sql (stage_existing), for content another updater
+-- inserted, from stage_new by hash, or, for a keyed refresh's unstaged rows, from stage_known. A new update operation has no links yet and each updater's
 -- rows have distinct hashes, so no conflict handling is needed.
 -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
@@ -13,6 +13,8 @@ WITH l AS (
     SELECT p.uo, e.id FROM stage_existing e JOIN stage_plan p ON p.name = e.updater
     UNION ALL
     SELECT p.uo, n.id FROM stage_later l JOIN stage_plan p ON p.name = l.updater JOIN stage_new n ON n.hash = l.hash
+    UNION ALL -- a keyed refresh's rows that were not staged (plan-keyed.sql)
+    SELECT p.uo, k.id FROM stage_known k JOIN stage_plan p ON p.name = k.updater
   ) x
   -- In id order every index insertion and foreign-key probe walks its btree left to right.
   ORDER BY 1, 2

@@ -5,18 +5,6 @@ SET LOCAL maintenance_work_mem = '512MB';
 ANALYZE stage_vuln;
 ANALYZE stage_alias;
 ANALYZE stage_enrichment;
--- Trusted links (create-staging.sql): from here to COMMIT nobody deletes the rows the links will
--- reference (SHARE blocks other writers, not Clair's readers), and the ids are read after this.
-DO $$
-BEGIN
-  IF (SELECT links FROM stage_trust) THEN
-    LOCK TABLE vuln, enrichment IN SHARE MODE;
-    IF to_regclass('alias') IS NOT NULL THEN
-      LOCK TABLE alias IN SHARE MODE;
-    END IF;
-  END IF;
-END
-$$;
 -- Clair's vuln_lookup_idx keeps 13 text columns in one btree entry of at most 2704 bytes after
 -- PostgreSQL compressed them: claircore cannot store a row that does not fit, and neither can
 -- we. The rare staged row long enough to be in doubt is tried against the same index here, so the

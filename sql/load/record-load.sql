@@ -8,6 +8,8 @@ SELECT m.doc->>'digest', (m.doc->>'created')::timestamptz, coalesce(m.doc->>'tar
     SELECT jsonb_agg(jsonb_build_object(
       'name', p.name, 'kind', p.kind, 'action', CASE WHEN p.changed THEN 'loaded' ELSE 'unchanged' END,
       'uo', p.uo, 'rows', p.row_count,
+      -- rows read into staging: all of a changed updater's, or only those with new keys (plan-keyed.sql)
+      'staged', CASE WHEN p.changed THEN coalesce((SELECT k.staged FROM stage_keyed k WHERE k.name = p.name), p.row_count) ELSE 0 END,
       'inserted', coalesce((SELECT sum(n) FROM stage_count c WHERE c.updater = p.name AND c.what = 'inserted'), 0),
       'linked', coalesce((SELECT sum(n) FROM stage_count c WHERE c.updater = p.name AND c.what = 'linked'), 0),
       'left_out', coalesce((SELECT sum(n) FROM stage_count c WHERE c.updater = p.name AND c.what = 'left_out'), 0)

@@ -4,7 +4,7 @@
 -- Keys: the staged rows' and the copied ones' (those given up to a staged updater too), so
 -- resolve-vulns.sql sees every updater's content.
 CREATE TEMP TABLE stage_staged_key ON COMMIT DROP AS
-SELECT s.hash, s.updater FROM stage_vuln s JOIN stage_plan p ON p.name = s.updater AND p.changed;
+SELECT s.ctid AS tid, s.hash, s.updater FROM stage_vuln s JOIN stage_plan p ON p.name = s.updater AND p.changed;
 ANALYZE stage_staged_key;
 CREATE TEMP VIEW stage_key AS
 SELECT hash, updater FROM stage_staged_key
@@ -15,7 +15,7 @@ SELECT hash, updater FROM stage_direct_lost;
 
 -- The staged keys, with the id of a copied row of the same content if there is one.
 CREATE TEMP TABLE stage_resolved ON COMMIT DROP AS
-SELECT k.hash, k.updater, d.id
+SELECT k.tid, k.hash, k.updater, d.id
 FROM stage_staged_key k
 LEFT JOIN stage_direct d ON d.hash = k.hash;
 ANALYZE stage_resolved;

@@ -22,14 +22,15 @@ JOIN firsts f ON f.hash = k.hash AND k.updater <> f.first;
 
 -- A refresh inserts few rows: stage_vuln keeps only the staged rows without a vuln row, so
 -- insert-vulns.sql reads a small table instead of every staged row again (nothing after it reads
--- stage_vuln). An initial load keeps them all.
+-- stage_vuln). They are fetched by their place in stage_vuln (a TID scan per row), not by a
+-- join that reads the whole wide table once more. An initial load keeps them all.
 DO $$
 DECLARE
   cols text;
 BEGIN
   IF EXISTS (SELECT 1 FROM stage_existing) THEN
     CREATE TEMP TABLE stage_vuln_missing ON COMMIT DROP AS
-    SELECT s.* FROM stage_vuln s JOIN stage_resolved r ON r.hash = s.hash AND r.updater = s.updater AND r.id IS NULL;
+    SELECT s.* FROM stage_resolved r JOIN stage_vuln s ON s.ctid = r.tid WHERE r.id IS NULL;
     TRUNCATE stage_vuln;
     SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
     FROM pg_attribute WHERE attrelid = 'stage_vuln'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';

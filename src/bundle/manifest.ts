@@ -27,6 +27,12 @@ export interface ManifestUpdater {
   sha256: string;
   /** Alias rows (vulnerability updaters only). */
   aliases?: { file: string; rows: number; sha256: string };
+  /**
+   * Row keys (vulnerability updaters, KEY_COLUMNS), computed from the vulnerability and alias CSVs
+   * with these sha256 (a load uses them only for exactly those files). Absent in bundles of earlier
+   * builds, whose refreshes then stage every row.
+   */
+  keys?: { file: string; rows: number; sha256: string; vuln_sha256: string; aliases_sha256: string };
   /** Records claircore's writer would skip (no package name), not in the CSV. */
   skipped: number;
   /** Clair's advisory-lock key for this updater name (FNV-1a 64, signed, decimal). */

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BundleError } from '../errors.js';
-import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, VULN_COLUMNS } from '../model/row.js';
+import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, KEY_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { csvHeader } from './csv.js';
 import { FileCheck, checkingStream, type FileScan } from './file-check.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, bundleDigest, type Manifest } from './manifest.js';
@@ -188,6 +188,7 @@ export async function verifyBundle(dir: string, opts: { data?: 'full' | 'size'; 
   for (const u of manifest.updaters) {
     expectRows.set(u.file, { rows: u.rows, columns: u.kind === 'vulnerability' ? VULN_COLUMNS : ENRICHMENT_COLUMNS });
     if (u.aliases) expectRows.set(u.aliases.file, { rows: u.aliases.rows, columns: ALIAS_COLUMNS });
+    if (u.keys) expectRows.set(u.keys.file, { rows: u.keys.rows, columns: KEY_COLUMNS });
   }
   for (const f of [...expectRows.keys(), ...manifest.mappings.map((m) => m.file), 'load.sql']) {
     if (!listed.has(f)) throw new BundleError(`${f} is named by the manifest but not in its file list`, { place: { file: f } });

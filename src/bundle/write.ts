@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { fnv1a64Signed } from '../model/fnv.js';
 import { enrichmentHash } from '../model/hash.js';
 import {
-  ALIAS_COLUMNS, ENRICHMENT_COLUMNS, VULN_COLUMNS, aliasRows, checkVulnerability, enrichmentRow,
+  ALIAS_COLUMNS, ENRICHMENT_COLUMNS, KEY_COLUMNS, VULN_COLUMNS, aliasRows, checkVulnerability, enrichmentRow,
   InvalidRecordError, isStored, vulnRow, type AliasRow,
 } from '../model/row.js';
 import type { EnrichmentRecord, Vulnerability } from '../model/vulnerability.js';
@@ -112,11 +112,16 @@ async function writeVulnerabilities(
   const stem = updaterFileStem(out.updater);
   const vf = new HashedFile(path.join(dir, 'vulnerabilities', `${stem}.csv`), `vulnerabilities/${stem}.csv`);
   const af = new HashedFile(path.join(dir, 'aliases', `${stem}.csv`), `aliases/${stem}.csv`);
+  const kf = new HashedFile(path.join(dir, 'keys', `${stem}.csv`), `keys/${stem}.csv`);
   await vf.write(csvHeader(VULN_COLUMNS));
   await af.write(csvHeader(ALIAS_COLUMNS));
+  await kf.write(csvHeader(KEY_COLUMNS));
   const counts = { skipped: 0 };
   for await (const group of sortGrouped(keyedVulns(out, counts), { chunkSize })) {
     const [first] = group.value;
+    const [vulnAt, aliasAt] = [vf.size, af.size];
+    const digest = createHash('md5');
+    digest.update(first[0]);
     await vf.write(first[0]);
     vf.rows++;
     // Aliases of all records sharing this row are added; only the first record's self counts.
@@ -125,19 +130,24 @@ async function writeVulnerabilities(
     for (const [, rows] of group.value) rows.filter((a) => a.kind === 'alias').forEach((a) => aliases.set(aliasKey(a), a));
     for (const key of [...aliases.keys()].sort(compareStrings)) {
       const a = aliases.get(key)!;
-      await af.write(csvLine(['\\x' + group.key, a.kind, a.namespace, a.name]));
+      const line = csvLine(['\\x' + group.key, a.kind, a.namespace, a.name]);
+      digest.update(line);
+      await af.write(line);
       af.rows++;
     }
+    await kf.write(csvLine(['\\x' + group.key, '\\x' + digest.digest('hex'), String(vulnAt), String(vf.size - vulnAt), String(aliasAt), String(af.size - aliasAt)]));
+    kf.rows++;
   }
-  const [vm, am] = [await vf.close(), await af.close()];
+  const [vm, am, km] = [await vf.close(), await af.close(), await kf.close()];
   const fingerprint = createHash('sha256').update(`${vm.sha256}\n${am.sha256}\n`).digest('hex');
   return {
     updater: {
       name: out.updater, kind: 'vulnerability', fingerprint, rows: vf.rows, file: vm.path, sha256: vm.sha256,
-      aliases: { file: am.path, rows: af.rows, sha256: am.sha256 }, skipped: counts.skipped,
+      aliases: { file: am.path, rows: af.rows, sha256: am.sha256 }, keys: { file: km.path, rows: kf.rows, sha256: km.sha256, vuln_sha256: vm.sha256, aliases_sha256: am.sha256 },
+      skipped: counts.skipped,
       lock_key: fnv1a64Signed(out.updater).toString(), source: out.source,
     },
-    files: [vm, am],
+    files: [vm, am, km],
   };
 }
 
@@ -191,7 +201,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
   await mkdir(parent, { recursive: true });
   const tmp = await mkdtemp(path.join(parent, `.${path.basename(opts.out)}.building-`));
   try {
-    for (const sub of ['vulnerabilities', 'aliases', 'enrichments', 'mappings']) await mkdir(path.join(tmp, sub));
+    for (const sub of ['vulnerabilities', 'aliases', 'keys', 'enrichments', 'mappings']) await mkdir(path.join(tmp, sub));
     const updaters: ManifestUpdater[] = [];
     const mappings: ManifestMapping[] = [];
     const files: ManifestFile[] = [];

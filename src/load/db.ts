@@ -35,6 +35,16 @@ export async function runSql<R extends pg.QueryResultRow = pg.QueryResultRow>(
   }
 }
 
+/** Like runSql, for one statement whose rows come back as arrays (less memory for many rows). */
+export async function runSqlArrays(client: pg.ClientBase, name: string, variables: Record<string, unknown> = {}): Promise<unknown[][]> {
+  const bound = bindVariables(loadSql(name), variables);
+  try {
+    return (await client.query({ text: bound.text, values: bound.values, rowMode: 'array' })).rows as unknown[][];
+  } catch (err) {
+    throw new StatementError(`sql/load/${name}.sql`, err as Error, lineOf(bound.text, (err as pg.DatabaseError).position));
+  }
+}
+
 /**
  * COPY a file into a table through pg-copy-streams; returns the row count. A rejected row fails
  * with the bundle file and its line (from PostgreSQL's "COPY …, line N" context). `source` replaces

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
@@ -7,8 +8,11 @@ import type { Manifest } from '../bundle/manifest.js';
 import { AppError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
-import { classifyDbError, copyFile, runSql, sqlStateOf, StatementError } from './db.js';
-import { copyStatement, dataCopies, directCopy, mergeSteps, MANIFEST_COPY } from './plan.js';
+import { csvHeader } from '../bundle/csv.js';
+import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
+import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
+import { copyStatement, dataCopies, directCopy, keyCopies, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
+import { RangeFilter, type Ranges } from './range-filter.js';
 
 export interface LoadOptions {
   bundle: string;
@@ -41,6 +45,8 @@ export interface UpdaterResult {
   action: 'loaded' | 'unchanged';
   uo: number | null;
   rows: number;
+  /** Rows read into staging: all of a changed updater's, or (a keyed refresh) those with new keys. */
+  staged: number;
   inserted: number;
   linked: number;
   left_out: number;
@@ -205,6 +211,34 @@ function expectedRows(manifest: Manifest, file: string): number | undefined {
   return undefined;
 }
 
+/** A keyed refresh's updater (plan-keyed.sql): where its rows to stage are, in its two CSVs. */
+interface KeyedUpdater {
+  rows: number;
+  staged: number;
+  vuln: Ranges;
+  alias: Ranges;
+}
+
+async function planKeyed(client: pg.Client): Promise<Map<string, KeyedUpdater>> {
+  const keyed = new Map<string, KeyedUpdater>();
+  for (const p of await runSql<{ name: string; rows: string; staged: string }>(client, 'plan-keyed')) {
+    const rows = await runSqlArrays(client, 'changed-ranges', { updater: p.name });
+    const ranges = (a: number, b: number): Ranges => ({
+      at: Float64Array.from(rows, (r) => Number(r[a])), bytes: Float64Array.from(rows, (r) => Number(r[b])),
+    });
+    keyed.set(p.name, { rows: Number(p.rows), staged: Number(p.staged), vuln: ranges(0, 1), alias: ranges(2, 3) });
+  }
+  return keyed;
+}
+
+/** The bytes of a keyed updater's CSV that its rows to stage occupy, after the CSV header. */
+function onlyRanges(source: NodeJS.ReadableStream, step: CopyStep, k: KeyedUpdater): NodeJS.ReadableStream {
+  const vuln = step.table === 'stage_vuln';
+  const filter = new RangeFilter(vuln ? k.vuln : k.alias, Buffer.byteLength(csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS)));
+  source.on('error', (err) => filter.destroy(err));
+  return source.pipe(filter);
+}
+
 function toResults(rows: unknown): UpdaterResult[] {
   return ((rows as UpdaterResult[] | null) ?? []).map((u) => ({ ...u, uo: u.uo === null ? null : Number(u.uo) }));
 }
@@ -317,11 +351,32 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       return new Set((await client.query<{ name: string }>('SELECT name FROM stage_plan WHERE changed')).rows.map((r) => r.name));
     }, { statements: statementCount('plan-updaters') + 1 });
     log.info('plan', { changed: changed.size, unchanged: manifest.updaters.length - changed.size });
-    // An initial load may copy its biggest vulnerability file straight into vuln (direct-begin.sql).
+    // An initial load may copy its biggest vulnerability file straight into vuln (direct-begin.sql);
+    // a refresh may stage only the rows whose keys are new (plan-keyed.sql).
     const early = !opts.dryRun && features.has_not_vulnerable && manifest.vuln_csv_as_stored === true;
     let direct: { name: string; file: string } | undefined;
+    let keyed = new Map<string, KeyedUpdater>();
+    const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     if (early) {
       await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
+      await phases.run('lock-references', () => runSql(client, 'lock-references'), { statements: 1 });
+      for (const step of keyCopies(manifest)) {
+        if (!changed.has(step.updater!)) continue;
+        const t = Date.now();
+        const rows = await phases.run(`copy:${step.file}`, async () => {
+          await runSql(client, 'key-updater', { updater: step.updater });
+          const expected = deferred.get(step.file);
+          return copyFile(client, copyStatement(step), abs(step.file), step.file, expected ? checkedReadStream(opts.bundle, expected) : undefined);
+        }, { statements: 2 });
+        const expected = manifest.updaters.find((u) => u.name === step.updater)?.keys?.rows;
+        if (rows !== expected) {
+          throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
+        }
+        log.info('copied', { file: step.file, rows, ms: Date.now() - t });
+        stopIfAborted(opts.signal);
+      }
+      keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
+      for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
       [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
       if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
     }
@@ -329,15 +384,18 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (step.updater && !changed.has(step.updater)) continue;
       const t = Date.now();
       const into = direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step) : step;
+      const k = step.updater ? keyed.get(step.updater) : undefined;
       const rows = await phases.run(`copy:${step.file}`, async () => {
         const expected = deferred.get(step.file);
-        const source = expected ? checkedReadStream(opts.bundle, expected) : undefined;
-        const n = await copyFile(client, copyStatement(into), path.join(opts.bundle, ...step.file.split('/')), step.file, source);
+        let source = expected ? checkedReadStream(opts.bundle, expected) : undefined;
+        if (k) source = onlyRanges(source ?? createReadStream(abs(step.file)), step, k);
+        const n = await copyFile(client, copyStatement(into), abs(step.file), step.file, source);
         if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
         return n;
       }, { statements: step.mapping ? 2 : 1 });
-      // Every row the manifest counts must have arrived (the checked stream counted the file's records).
-      const expected = expectedRows(manifest, step.file);
+      // Every row the manifest counts must have arrived (the checked stream counted the file's
+      // records); of a keyed updater, every row to be staged.
+      const expected = k ? (step.table === 'stage_vuln' ? k.staged : undefined) : expectedRows(manifest, step.file);
       if (expected !== undefined && rows !== expected) {
         throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
       }
@@ -352,7 +410,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         ...base, outcome: 'dry-run', historyId: null, notes: [], seconds: seconds(), trustedLinks,
         updaters: plan.map((p) => ({
           name: p.name, kind: p.kind, action: p.changed ? 'loaded' : 'unchanged', uo: null, rows: Number(p.row_count),
-          inserted: Number(p.to_insert), linked: Number(p.to_link), left_out: 0,
+          staged: p.changed ? Number(p.row_count) : 0, inserted: Number(p.to_insert), linked: Number(p.to_link), left_out: 0,
         })),
       };
     }

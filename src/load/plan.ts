@@ -1,6 +1,6 @@
 import type { Manifest } from '../bundle/manifest.js';
 import { MANIFEST_FILE } from '../bundle/manifest.js';
-import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, VULN_COLUMNS } from '../model/row.js';
+import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, KEY_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 
 /**
  * The load, as data shared by the node-postgres loader (src/load/load.ts) and the psql
@@ -46,6 +46,16 @@ export function dataCopies(manifest: Manifest): CopyStep[] {
   return steps;
 }
 
+/**
+ * The row keys files (bundle keys/*.csv) as COPYs into stage_row_key (node loader only): of the
+ * updaters whose keys were computed from the very CSVs the manifest lists (a CSV replaced after the
+ * build, even with the manifest updated, leaves its keys unused: every row is staged).
+ */
+export function keyCopies(manifest: Manifest): CopyStep[] {
+  return manifest.updaters.flatMap((u) => (u.keys && u.keys.vuln_sha256 === u.sha256 && u.keys.aliases_sha256 === u.aliases?.sha256
+    ? [{ file: u.keys.file, table: 'stage_row_key', columns: KEY_COLUMNS, format: CSV_FORMAT, updater: u.name }] : []));
+}
+
 /** The COPY of a vulnerability file straight into vuln, instead of into stage_vuln. */
 export function directCopy(step: CopyStep): CopyStep {
   return { ...step, table: 'vuln', format: DIRECT_FORMAT };
@@ -53,11 +63,13 @@ export function directCopy(step: CopyStep): CopyStep {
 
 /**
  * Statement files of the transaction after the COPY steps (plan-updaters runs before them).
- * `early`: fast-path-begin and direct-begin ran before the COPY steps (the node loader, schema >= 18,
- * a bundle whose CSVs hold stored values); `direct`: and a file went straight into vuln.
+ * `early`: fast-path-begin, lock-references, plan-keyed and direct-begin ran before the COPY steps
+ * (the node loader, schema >= 18, a bundle whose CSVs hold stored values); `direct`: and a file went
+ * straight into vuln.
  */
 export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean; early?: boolean; direct?: boolean }): string[] {
   return [
+    ...(features.early ? [] : ['lock-references']),
     ...(features.direct ? ['direct-end'] : []),
     'prepare-merge',
     ...(features.hasNotVulnerable ? [] : ['drop-not-vulnerable']),
@@ -66,6 +78,7 @@ export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: bo
     'resolve-vulns',
     features.hasNotVulnerable ? 'insert-vulns' : 'insert-vulns-legacy',
     'link-vulns',
+    'record-keys',
     ...(features.hasAliases ? ['link-aliases'] : []),
     'fast-path-end',
     'link-enrichments',

@@ -19,6 +19,13 @@ export const VULN_COLUMNS = [
 ] as const;
 
 export const ALIAS_COLUMNS = ['hash', 'kind', 'namespace', 'name'] as const;
+/**
+ * One row per vulnerability row, in the same order: its content hash, the md5 of its bytes in the
+ * vulnerability CSV followed by its alias rows' bytes in the alias CSV (so the digest changes when
+ * anything of the row or its aliases does), and where those bytes are. A refresh reads only the rows
+ * whose digest it has not loaded before (sql/load/plan-keyed.sql).
+ */
+export const KEY_COLUMNS = ['hash', 'digest', 'vuln_at', 'vuln_bytes', 'alias_at', 'alias_bytes'] as const;
 export const ENRICHMENT_COLUMNS = ['hash', 'updater', 'tags', 'data'] as const;
 
 /** A CSV cell: a string (always quoted, so '' stays ''), or null (unquoted empty = SQL NULL). */

@@ -441,3 +441,124 @@ describe('trusted links: no per-row foreign-key triggers for a role that may set
       WHERE v.name = 'CVE-2023-12345-1'`)).toEqual([{ n: 1 }]);
   });
 });
+
+describe('keyed refresh: only the rows whose keys are new are read from the bundle', () => {
+  // 200 + 100 rows: the changes below stay under a twentieth of each updater (plan-keyed.sql).
+  const deb = [EXAMPLE_A, ...variations(EXAMPLE_A, 199)];
+  const npm = [EXAMPLE_B, ...variations(EXAMPLE_B, 99)];
+  const FIRST: UpdaterInput[] = [
+    { name: 'debian/updater', records: deb },
+    { name: 'osv/npm', records: npm },
+    { name: 'clair.cvss', kind: 'enrichment', records: [EXAMPLE_ENRICHMENT] },
+  ];
+  const SHARED = { ...EXAMPLE_A, name: 'CVE-SHARED' };
+  const SECOND: UpdaterInput[] = [
+    // one removed, one changed (fixed version), one added, one shared with aa/updater (new updater)
+    { name: 'debian/updater', records: [...deb.filter((r) => r.name !== 'CVE-2023-12345-7').map((r) => (r.name === 'CVE-2023-12345-8' ? { ...r, fixedInVersion: '9' } : r)),
+      { ...EXAMPLE_A, name: 'CVE-2099-0001' }, SHARED] },
+    // same content, one more alias (the row's hash does not change, its key does); one removed
+    { name: 'osv/npm', records: npm.filter((r) => r.name !== 'GHSA-abcd-efgh-ijkl-5').map((r) => (r.name === 'GHSA-abcd-efgh-ijkl-3' ? { ...r, aliases: [...r.aliases!, { space: 'RHSA', name: '2099:0001' }] } : r)) },
+    { name: 'aa/updater', records: [{ ...SHARED, updater: 'aa/updater' }] },
+    { name: 'clair.cvss', kind: 'enrichment', records: [EXAMPLE_ENRICHMENT] },
+  ];
+  /** The same bundle as one of an earlier build: no row keys, so every row is staged. */
+  async function withoutKeys(dir: string): Promise<string> {
+    const copy = `${dir}-nokeys`;
+    await cp(dir, copy, { recursive: true });
+    const manifest = JSON.parse(await readFile(path.join(copy, 'manifest.json'), 'utf8'));
+    for (const u of manifest.updaters) delete u.keys;
+    await writeFile(path.join(copy, 'manifest.json'), JSON.stringify(manifest) + '\n');
+    return copy;
+  }
+  const staged = (s: { updaters: { name: string; rows: number; staged: number }[] }) => Object.fromEntries(s.updaters.map((u) => [u.name, [u.staged, u.rows]]));
+
+  it('stages only changed rows (content or aliases), and leaves the same tables as staging every row', async () => {
+    const b1 = await makeBundle(FIRST, '2026-01-01T00:00:00Z');
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    expect(b2.manifest.updaters.find((u) => u.name === 'debian/updater')?.keys).toMatchObject({ file: 'keys/debian%2Fupdater.csv', rows: 201 });
+    const keyedDb = await createClairDb(20);
+    const fullDb = await createClairDb(20);
+    await loadBundle(opts(b1.dir, keyedDb));
+    await loadBundle(opts(b1.dir, fullDb));
+    const keyed = await loadBundle(opts(b2.dir, keyedDb, { verifyUpFrontBytes: 0 }));
+    const full = await loadBundle(opts(await withoutKeys(b2.dir), fullDb));
+    expect(staged(keyed)).toEqual({ 'aa/updater': [1, 1], 'clair.cvss': [0, 1], 'debian/updater': [3, 201], 'osv/npm': [1, 99] });
+    expect(staged(full)).toEqual({ 'aa/updater': [1, 1], 'clair.cvss': [0, 1], 'debian/updater': [201, 201], 'osv/npm': [99, 99] });
+    expect(keyed.updaters.map((u) => [u.name, u.inserted, u.linked])).toEqual(full.updaters.map((u) => [u.name, u.inserted, u.linked]));
+    const expected = await logicalDump(fullDb);
+    expect(expected).toContain('alias 8'); // sanity: alias links are compared too
+    expect(expected).toMatch(/RHSA:2099:0001/);
+    expect(await logicalDump(keyedDb)).toBe(expected);
+    // A third load of the same bundle is unchanged; one more refresh is keyed again.
+    expect((await loadBundle(opts(b2.dir, keyedDb))).outcome).toBe('unchanged');
+    const b3 = await makeBundle([{ ...SECOND[0], records: [...(SECOND[0].records as typeof deb), { ...EXAMPLE_A, name: 'CVE-2099-0002' }] }, ...SECOND.slice(1)], '2026-01-03T00:00:00Z');
+    expect(staged(await loadBundle(opts(b3.dir, keyedDb)))['debian/updater']).toEqual([1, 202]);
+    expect(staged(await loadBundle(opts(await withoutKeys(b3.dir), fullDb)))['debian/updater']).toEqual([202, 202]);
+    expect(await logicalDump(keyedDb)).toBe(await logicalDump(fullDb));
+  });
+
+  it('stages every row when the updater was loaded by other means since (its latest update operation is not the one its keys belong to)', async () => {
+    const url = await createClairDb(20);
+    await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
+    // Clair's own updater ran once (found nothing): a newer update operation without links.
+    await query(url, "INSERT INTO update_operation (updater, fingerprint, kind) VALUES ('debian/updater', 'clair', 'vulnerability')");
+    const s = await loadBundle(opts((await makeBundle(SECOND, '2026-01-02T00:00:00Z')).dir, url));
+    expect(staged(s)['debian/updater']).toEqual([201, 201]);
+    expect(staged(s)['osv/npm']).toEqual([1, 99]);
+    expect(await query(url, 'SELECT updater, uo = (SELECT max(id) FROM update_operation o WHERE o.updater = s.updater) AS latest FROM clair_bundle.row_key_source s ORDER BY 1'))
+      .toEqual([{ updater: 'aa/updater', latest: true }, { updater: 'debian/updater', latest: true }, { updater: 'osv/npm', latest: true }]);
+    expect(await query(url, `SELECT updater, count(*)::int AS n FROM clair_bundle.row_key GROUP BY 1 ORDER BY 1`))
+      .toEqual([{ updater: 'aa/updater', n: 1 }, { updater: 'debian/updater', n: 201 }, { updater: 'osv/npm', n: 99 }]);
+  });
+
+  it('leaves the keys unused when a CSV was replaced after the build (its manifest entry updated too): every row of it staged', async () => {
+    const url = await createClairDb(20);
+    await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    await rewriteConsistently(b2.dir, 'vulnerabilities/debian%2Fupdater.csv', (t) => t.replace('"Example overflow in libfoo."', '"Edited after the build."'));
+    const s = await loadBundle(opts(b2.dir, url));
+    expect(staged(s)['debian/updater']).toEqual([201, 201]);
+    expect(staged(s)['osv/npm']).toEqual([1, 99]);
+  });
+
+  it('refuses a data file damaged where no staged row is, while copying the rows around it: exit 3, rolled back', async () => {
+    const url = await createClairDb(20);
+    await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
+    const before = await dumpClairTables(url);
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    const file = path.join(b2.dir, 'vulnerabilities', 'debian%2Fupdater.csv');
+    const text = await readFile(file, 'utf8');
+    // A row that was loaded before and is not staged now: only the checksum can tell.
+    await writeFile(file, text.replace('"CVE-2023-12345-100"', '"CVE-2023-12345-1X0"'));
+    const err = await loadBundle(opts(b2.dir, url, { verifyUpFrontBytes: 0 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as Error).message).toMatch(/vulnerabilities\/debian%2Fupdater\.csv does not match its checksum/);
+    expect(await dumpClairTables(url)).toBe(before);
+  });
+});
+
+describe('keyed refresh with row keys that do not match the file', () => {
+  it('fails naming the updater (exit 5), rolled back', async () => {
+    const deb = [EXAMPLE_A, ...variations(EXAMPLE_A, 99)];
+    const url = await createClairDb(20);
+    const b1 = await makeBundle([{ name: 'debian/updater', records: deb }], '2026-01-01T00:00:00Z');
+    await loadBundle(opts(b1.dir, url));
+    const before = await dumpClairTables(url);
+    const b2 = await makeBundle([{ name: 'debian/updater', records: [...deb, { ...EXAMPLE_A, name: 'CVE-2099-0001' }] }], '2026-01-02T00:00:00Z');
+    const keysFile = 'keys/debian%2Fupdater.csv';
+    const old = new Set((await readFile(path.join(b1.dir, keysFile), 'utf8')).split('\n').map((l) => l.split(',')[1]));
+    // The new row's key points at the bytes of a row loaded before.
+    await rewriteConsistently(b2.dir, keysFile, (t) => {
+      const lines = t.split('\n');
+      const i = lines.findIndex((l, n) => n > 0 && l && !old.has(l.split(',')[1]));
+      const j = i === 1 ? 2 : 1;
+      const [a, b] = [lines[i].split(','), lines[j].split(',')];
+      lines[i] = [a[0], a[1], b[2], b[3], a[4], a[5]].join(',');
+      return lines.join('\n');
+    });
+    const err = await loadBundle(opts(b2.dir, url)).catch((e: unknown) => e);
+    expect((err as { exitCode?: number }).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/resolve-keys\.sql: the row keys of updater debian\/updater do not match its vulnerability file: no row with hash [0-9a-f]{32} was read where its key points/);
+    expect(await dumpClairTables(url)).toBe(before);
+  });
+});

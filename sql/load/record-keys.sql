@@ -1,0 +1,25 @@
+-- Row keys of this load (plan-keyed.sql), kept for the next refresh of each changed vulnerability
+-- updater: digest → vuln id for every row it linked, for its new update operation. A changed
+-- updater whose keys were not staged (psql -f load.sql, a bundle without keys, schema < 18) keeps
+-- none, so its next refresh stages every row.
+DELETE FROM clair_bundle.row_key_source s USING stage_plan p WHERE s.updater = p.name AND p.changed;
+-- A keyed updater keeps the stored keys of its rows that were not staged; everything else goes.
+DELETE FROM clair_bundle.row_key m
+USING stage_plan p
+WHERE m.updater = p.name AND p.changed
+  AND NOT EXISTS (SELECT 1 FROM stage_known k WHERE k.updater = m.updater AND k.digest = m.digest);
+-- The staged rows' ids, as link-vulns.sql linked them.
+INSERT INTO clair_bundle.row_key (updater, digest, vuln)
+SELECT k.updater, k.digest, i.id
+FROM stage_row_key k
+JOIN (
+  SELECT hash, updater, id FROM stage_new
+  UNION ALL
+  SELECT hash, updater, id FROM stage_existing
+  UNION ALL
+  SELECT l.hash, l.updater, n.id FROM stage_later l JOIN stage_new n ON n.hash = l.hash
+) i ON i.hash = k.hash AND i.updater = k.updater
+WHERE NOT EXISTS (SELECT 1 FROM stage_known n WHERE n.updater = k.updater AND n.digest = k.digest);
+INSERT INTO clair_bundle.row_key_source (updater, uo)
+SELECT p.name, p.uo FROM stage_plan p
+WHERE p.changed AND p.kind = 'vulnerability' AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name);
