@@ -149,7 +149,11 @@ dbOptions(program.command('load'))
   .option('--json', 'print the summary as JSON')
   .option('--public-key <pem>', 'require manifest.json.sig to verify with this public key (cosign/openssl compatible)')
   .option('--require-signature', 'refuse an unsigned bundle (needs --public-key or CLAIR_BUNDLE_PUBLIC_KEY)')
-  .addHelpText('after', `\nDatabase: --db, else --clair-config, else CLAIR_CONF, else CLAIR_BUNDLE_DB, else PG* variables.${EXIT_CODES}`)
+  .addHelpText('after', `\nDatabase: --db, else --clair-config, else CLAIR_CONF, else CLAIR_BUNDLE_DB, else PG* variables.
+Speed (README "How a load works"): a refresh stages only the rows whose row keys are new since this
+tool's last load of the updater (keyed refresh); a role that may set session_replication_role (a
+superuser, or GRANT SET ON PARAMETER session_replication_role) links rows without per-row
+foreign-key triggers (trusted links). Both are automatic and leave the same tables.${EXIT_CODES}`)
   .action(async (bundle: string, o, cmd: Command) => {
     const publicKey = o.publicKey ?? process.env.CLAIR_BUNDLE_PUBLIC_KEY;
     if (o.requireSignature && !publicKey) throw new UsageError('--require-signature needs --public-key (or CLAIR_BUNDLE_PUBLIC_KEY)');
