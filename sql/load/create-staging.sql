@@ -109,3 +109,5 @@ CREATE TEMP TABLE stage_row_key (
 -- operation their stored keys belong to; stage_known: the other rows, with the vuln id they keep.
 CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, rows bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE stage_known (updater text NOT NULL, digest bytea NOT NULL, id bigint NOT NULL) ON COMMIT DROP;
+-- The keyed updaters' keys to stage (the rest of stage_row_key: few).
+CREATE TEMP TABLE stage_changed (LIKE stage_row_key) ON COMMIT DROP;

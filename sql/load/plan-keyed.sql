@@ -23,4 +23,12 @@ UPDATE stage_keyed s SET staged = s.rows - (SELECT count(*) FROM stage_known k W
 DELETE FROM stage_known k USING stage_keyed s WHERE s.name = k.updater AND s.staged * 20 > s.rows;
 DELETE FROM stage_keyed WHERE staged * 20 > rows;
 ANALYZE stage_known;
+-- The keys to stage, read once here: for changed-ranges.sql, the check in resolve-keys.sql and
+-- record-keys.sql.
+INSERT INTO stage_changed
+SELECT k.updater, k.hash, k.digest, k.vuln_at, k.vuln_bytes, k.alias_at, k.alias_bytes
+FROM stage_row_key k
+JOIN stage_keyed s ON s.name = k.updater
+WHERE NOT EXISTS (SELECT 1 FROM stage_known n WHERE n.updater = k.updater AND n.digest = k.digest);
+ANALYZE stage_changed;
 SELECT name, rows, staged FROM stage_keyed ORDER BY name;

@@ -22,9 +22,8 @@ DECLARE
   bad record;
 BEGIN
   SELECT k.updater, encode(k.hash, 'hex') AS hash INTO bad
-  FROM stage_row_key k JOIN stage_keyed s ON s.name = k.updater
-  WHERE NOT EXISTS (SELECT 1 FROM stage_known n WHERE n.updater = k.updater AND n.digest = k.digest)
-    AND NOT EXISTS (SELECT 1 FROM stage_key x WHERE x.updater = k.updater AND x.hash = k.hash)
+  FROM stage_changed k
+  WHERE NOT EXISTS (SELECT 1 FROM stage_key x WHERE x.updater = k.updater AND x.hash = k.hash)
   LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'the row keys of updater % do not match its vulnerability file: no row with hash % was read where its key points', bad.updater, bad.hash

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
@@ -12,7 +11,7 @@ import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
 import { copyStatement, dataCopies, directCopy, keyCopies, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
-import { RangeFilter, type Ranges } from './range-filter.js';
+import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 
 export interface LoadOptions {
   bundle: string;
@@ -215,37 +214,29 @@ function expectedRows(manifest: Manifest, file: string): number | undefined {
 interface KeyedUpdater {
   rows: number;
   staged: number;
-  vuln: Ranges;
-  alias: Ranges;
+  changed: KeyedRows;
 }
 
 async function planKeyed(client: pg.Client): Promise<Map<string, KeyedUpdater>> {
   const keyed = new Map<string, KeyedUpdater>();
   for (const p of await runSql<{ name: string; rows: string; staged: string }>(client, 'plan-keyed')) {
     const rows = await runSqlArrays(client, 'changed-ranges', { updater: p.name });
-    const ranges = (a: number, b: number): Ranges => ({
-      at: Float64Array.from(rows, (r) => Number(r[a])), bytes: Float64Array.from(rows, (r) => Number(r[b])),
+    const column = (c: number) => Float64Array.from(rows, (r) => Number(r[c]));
+    keyed.set(p.name, {
+      rows: Number(p.rows), staged: Number(p.staged),
+      changed: { vulnAt: column(0), vulnBytes: column(1), aliasAt: column(2), aliasBytes: column(3), digest: Buffer.concat(rows.map((r) => r[4] as Buffer)) },
     });
-    keyed.set(p.name, { rows: Number(p.rows), staged: Number(p.staged), vuln: ranges(0, 1), alias: ranges(2, 3) });
   }
   return keyed;
 }
 
 /**
- * A big file of which COPY parses only a part (keyed refresh) or every byte with a row count to
- * match (keys): its sha256 and size prove it is the builder's output, so the checked stream skips
- * its own CSV scan (4× slower than hashing alone).
+ * A big keys file: COPY parses every byte and its row count is compared, so its sha256 and size
+ * alone prove it is the builder's output; the checked stream skips its own CSV scan (4× slower than
+ * hashing alone).
  */
 function checksumOnly(f: ExpectedFile): ExpectedFile {
   return { path: f.path, sha256: f.sha256, size: f.size };
-}
-
-/** The bytes of a keyed updater's CSV that its rows to stage occupy, after the CSV header. */
-function onlyRanges(source: NodeJS.ReadableStream, step: CopyStep, k: KeyedUpdater): NodeJS.ReadableStream {
-  const vuln = step.table === 'stage_vuln';
-  const filter = new RangeFilter(vuln ? k.vuln : k.alias, Buffer.byteLength(csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS)));
-  source.on('error', (err) => filter.destroy(err));
-  return source.pipe(filter);
 }
 
 function toResults(rows: unknown): UpdaterResult[] {
@@ -384,11 +375,21 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         log.info('copied', { file: step.file, rows, ms: Date.now() - t });
         stopIfAborted(opts.signal);
       }
+      const planned = Date.now();
       keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
+      log.info('merged', { step: 'plan-keyed', ms: Date.now() - planned });
       for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
       [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
       if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
     }
+    /** A keyed updater's rows to stage, read from their places and checked against their keys. */
+    const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
+      const u = manifest.updaters.find((x) => x.name === step.updater)!;
+      const file = (p: string) => ({ abs: abs(p), path: p });
+      const vuln = step.table === 'stage_vuln';
+      return keyedRowStream({ vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file }, k.changed,
+        vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
+    };
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
       const t = Date.now();
@@ -396,8 +397,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const k = step.updater ? keyed.get(step.updater) : undefined;
       const rows = await phases.run(`copy:${step.file}`, async () => {
         const expected = deferred.get(step.file);
-        let source = expected ? checkedReadStream(opts.bundle, k ? checksumOnly(expected) : expected) : undefined;
-        if (k) source = onlyRanges(source ?? createReadStream(abs(step.file)), step, k);
+        const source = k ? keyedSource(step, k) : expected ? checkedReadStream(opts.bundle, expected) : undefined;
         const n = await copyFile(client, copyStatement(into), abs(step.file), step.file, source);
         if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
         return n;

@@ -521,24 +521,34 @@ describe('keyed refresh: only the rows whose keys are new are read from the bund
     expect(staged(s)['osv/npm']).toEqual([1, 99]);
   });
 
-  it('refuses a data file damaged where no staged row is, while copying the rows around it: exit 3, rolled back', async () => {
+  it('refuses a staged row whose bytes do not match its key (exit 3, rolled back); bytes it does not read are not checked, their row comes from the database', async () => {
     const url = await createClairDb(20);
     await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
     const before = await dumpClairTables(url);
     const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
     const file = path.join(b2.dir, 'vulnerabilities', 'debian%2Fupdater.csv');
     const text = await readFile(file, 'utf8');
-    // A row that was loaded before and is not staged now: only the checksum can tell.
-    await writeFile(file, text.replace('"CVE-2023-12345-100"', '"CVE-2023-12345-1X0"'));
+    // The new row (staged), same length, manifest untouched.
+    await writeFile(file, text.replace('"CVE-2099-0001"', '"CVE-2099-000X"'));
     const err = await loadBundle(opts(b2.dir, url, { verifyUpFrontBytes: 0 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleError);
-    expect((err as Error).message).toMatch(/vulnerabilities\/debian%2Fupdater\.csv does not match its checksum/);
+    expect((err as Error).message).toMatch(/^vulnerabilities\/debian%2Fupdater\.csv: the row at byte \d+ \(with its alias rows in aliases\/debian%2Fupdater\.csv\) does not match its key in keys\/debian%2Fupdater\.csv \(modified or corrupted\)$/);
     expect(await dumpClairTables(url)).toBe(before);
+    // A row loaded before and not staged now: never read, so the load goes on with the stored row.
+    await writeFile(file, text.replace('"CVE-2023-12345-100"', '"CVE-2023-12345-1X0"'));
+    const s = await loadBundle(opts(b2.dir, url, { verifyUpFrontBytes: 0 }));
+    expect(staged(s)['debian/updater']).toEqual([3, 201]);
+    expect(await query(url, "SELECT count(*)::int AS n FROM vuln WHERE name LIKE 'CVE-2023-12345-1X0'")).toEqual([{ n: 0 }]);
   });
 });
 
 describe('keyed refresh with row keys that do not match the file', () => {
-  it('fails naming the updater (exit 5), rolled back', async () => {
+  it.each([
+    ['points at the bytes of another row', (a: string[], b: string[]) => [a[0], a[1], b[2], b[3], a[4], a[5]], 3,
+      /^vulnerabilities\/debian%2Fupdater\.csv: the row at byte \d+ \(with its alias rows in aliases\/debian%2Fupdater\.csv\) does not match its key/],
+    ['names the hash of another row', (a: string[], b: string[]) => [b[0], a[1], a[2], a[3], a[4], a[5]], 5,
+      /resolve-keys\.sql: the row keys of updater debian\/updater do not match its vulnerability file: no row with hash [0-9a-f]{32} was read where its key points/],
+  ])('a new row\'s key that %s is refused (exit %i), rolled back', async (_what, edit, exit, message) => {
     const deb = [EXAMPLE_A, ...variations(EXAMPLE_A, 99)];
     const url = await createClairDb(20);
     const b1 = await makeBundle([{ name: 'debian/updater', records: deb }], '2026-01-01T00:00:00Z');
@@ -547,18 +557,16 @@ describe('keyed refresh with row keys that do not match the file', () => {
     const b2 = await makeBundle([{ name: 'debian/updater', records: [...deb, { ...EXAMPLE_A, name: 'CVE-2099-0001' }] }], '2026-01-02T00:00:00Z');
     const keysFile = 'keys/debian%2Fupdater.csv';
     const old = new Set((await readFile(path.join(b1.dir, keysFile), 'utf8')).split('\n').map((l) => l.split(',')[1]));
-    // The new row's key points at the bytes of a row loaded before.
     await rewriteConsistently(b2.dir, keysFile, (t) => {
       const lines = t.split('\n');
       const i = lines.findIndex((l, n) => n > 0 && l && !old.has(l.split(',')[1]));
       const j = i === 1 ? 2 : 1;
-      const [a, b] = [lines[i].split(','), lines[j].split(',')];
-      lines[i] = [a[0], a[1], b[2], b[3], a[4], a[5]].join(',');
+      lines[i] = edit(lines[i].split(','), lines[j].split(',')).join(',');
       return lines.join('\n');
     });
     const err = await loadBundle(opts(b2.dir, url)).catch((e: unknown) => e);
-    expect((err as { exitCode?: number }).exitCode).toBe(5);
-    expect((err as Error).message).toMatch(/resolve-keys\.sql: the row keys of updater debian\/updater do not match its vulnerability file: no row with hash [0-9a-f]{32} was read where its key points/);
+    expect((err as { exitCode?: number }).exitCode).toBe(exit);
+    expect((err as Error).message).toMatch(message);
     expect(await dumpClairTables(url)).toBe(before);
   });
 });
