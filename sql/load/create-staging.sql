@@ -106,8 +106,15 @@ CREATE TEMP TABLE stage_row_key (
   alias_bytes bigint NOT NULL
 ) ON COMMIT DROP;
 -- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
--- operation their stored keys belong to; stage_known: the other rows, with the vuln id they keep.
+-- operation their stored keys belong to; stage_changed: their keys that are new (to stage);
+-- stage_gone: their stored keys that are not in the bundle any more. Both are few.
 CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, rows bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
-CREATE TEMP TABLE stage_known (updater text NOT NULL, digest bytea NOT NULL, id bigint NOT NULL) ON COMMIT DROP;
--- The keyed updaters' keys to stage (the rest of stage_row_key: few).
 CREATE TEMP TABLE stage_changed (LIKE stage_row_key) ON COMMIT DROP;
+CREATE TEMP TABLE stage_gone (updater text NOT NULL, digest bytea NOT NULL) ON COMMIT DROP;
+-- The keyed updaters' rows that are not staged: every stored key still in the bundle, with the id
+-- of the vuln row it keeps.
+CREATE TEMP VIEW stage_known AS
+SELECT m.updater, m.digest, m.vuln AS id
+FROM clair_bundle.row_key m
+JOIN stage_keyed s ON s.name = m.updater
+WHERE NOT EXISTS (SELECT 1 FROM stage_gone g WHERE g.updater = m.updater AND g.digest = m.digest);

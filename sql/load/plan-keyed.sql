@@ -1,10 +1,13 @@
 -- Keyed refresh (node loader, after the keys files were copied into stage_row_key). A changed
 -- vulnerability updater whose keys this tool stored at its last load (clair_bundle.row_key), for
 -- the update operation that is still its latest, stages only the rows whose digest is not among
--- them. Every other row keeps its vuln row, whose id must be linked to that update operation: so
--- it exists and holds that content with at least those alias links (Clair never changes a vuln
--- row, and links are only added), exactly what staging the row again would find. More than a
--- twentieth of an updater's rows new (their places are held in memory): it stages all of them.
+-- them. Every other row keeps its vuln row (stage_known): Clair never changes a vuln row and links
+-- are only added, so that row holds that content with at least those alias links, exactly what
+-- staging the row again would find. The stored keys are those of exactly the rows linked to that
+-- update operation when it was created, and rows are only ever unlinked from it later (a vuln row
+-- deleted, cascading), never linked to it: while it still has as many links as keys, every key's row
+-- is still there. More than a twentieth of an updater's rows new (their places are held in memory):
+-- it stages all of them.
 SET LOCAL work_mem = '128MB';
 ANALYZE stage_row_key;
 INSERT INTO stage_keyed (name, prior_uo, rows, staged)
@@ -12,23 +15,22 @@ SELECT p.name, s.uo, p.row_count, 0
 FROM stage_plan p
 JOIN clair_bundle.row_key_source s ON s.updater = p.name AND s.uo = p.prev_uo
 WHERE p.changed AND p.kind = 'vulnerability'
-  AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name);
-INSERT INTO stage_known (updater, digest, id)
-SELECT k.updater, k.digest, m.vuln
-FROM stage_row_key k
-JOIN stage_keyed s ON s.name = k.updater
-JOIN clair_bundle.row_key m ON m.updater = k.updater AND m.digest = k.digest
-JOIN uo_vuln l ON l.uo = s.prior_uo AND l.vuln = m.vuln;
-UPDATE stage_keyed s SET staged = s.rows - (SELECT count(*) FROM stage_known k WHERE k.updater = s.name);
-DELETE FROM stage_known k USING stage_keyed s WHERE s.name = k.updater AND s.staged * 20 > s.rows;
-DELETE FROM stage_keyed WHERE staged * 20 > rows;
-ANALYZE stage_known;
--- The keys to stage, read once here: for changed-ranges.sql, the check in resolve-keys.sql and
--- record-keys.sql.
+  AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name)
+  AND (SELECT count(*) FROM clair_bundle.row_key m WHERE m.updater = p.name) = (SELECT count(*) FROM uo_vuln l WHERE l.uo = s.uo);
+-- The differences only, in one pass: new keys (to stage) and stored keys no longer in the bundle.
+CREATE TEMP TABLE stage_key_diff ON COMMIT DROP AS
+SELECT k.updater, k.hash, k.digest, k.vuln_at, k.vuln_bytes, k.alias_at, k.alias_bytes, m.updater AS gone_updater, m.digest AS gone_digest
+FROM (SELECT r.* FROM stage_row_key r JOIN stage_keyed s ON s.name = r.updater) k
+FULL JOIN (SELECT r.updater, r.digest FROM clair_bundle.row_key r JOIN stage_keyed s ON s.name = r.updater) m
+  ON m.updater = k.updater AND m.digest = k.digest
+WHERE k.digest IS NULL OR m.digest IS NULL;
 INSERT INTO stage_changed
-SELECT k.updater, k.hash, k.digest, k.vuln_at, k.vuln_bytes, k.alias_at, k.alias_bytes
-FROM stage_row_key k
-JOIN stage_keyed s ON s.name = k.updater
-WHERE NOT EXISTS (SELECT 1 FROM stage_known n WHERE n.updater = k.updater AND n.digest = k.digest);
+SELECT updater, hash, digest, vuln_at, vuln_bytes, alias_at, alias_bytes FROM stage_key_diff WHERE digest IS NOT NULL;
+INSERT INTO stage_gone SELECT gone_updater, gone_digest FROM stage_key_diff WHERE gone_digest IS NOT NULL;
+UPDATE stage_keyed s SET staged = (SELECT count(*) FROM stage_changed c WHERE c.updater = s.name);
+DELETE FROM stage_changed c USING stage_keyed s WHERE s.name = c.updater AND s.staged * 20 > s.rows;
+DELETE FROM stage_gone g USING stage_keyed s WHERE s.name = g.updater AND s.staged * 20 > s.rows;
+DELETE FROM stage_keyed WHERE staged * 20 > rows;
 ANALYZE stage_changed;
+ANALYZE stage_gone;
 SELECT name, rows, staged FROM stage_keyed ORDER BY name;

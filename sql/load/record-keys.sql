@@ -3,11 +3,11 @@
 -- updater whose keys were not staged (psql -f load.sql, a bundle without keys, schema < 18) keeps
 -- none, so its next refresh stages every row.
 DELETE FROM clair_bundle.row_key_source s USING stage_plan p WHERE s.updater = p.name AND p.changed;
--- A keyed updater keeps the stored keys of its rows that were not staged; everything else goes.
+-- A keyed updater keeps the stored keys still in the bundle; any other changed updater, none.
 DELETE FROM clair_bundle.row_key m
 USING stage_plan p
-WHERE m.updater = p.name AND p.changed
-  AND NOT EXISTS (SELECT 1 FROM stage_known k WHERE k.updater = m.updater AND k.digest = m.digest);
+WHERE m.updater = p.name AND p.changed AND NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = p.name);
+DELETE FROM clair_bundle.row_key m USING stage_gone g WHERE m.updater = g.updater AND m.digest = g.digest;
 -- The staged rows' ids, as link-vulns.sql linked them: of a keyed updater, its changed keys; of
 -- any other, all of its keys.
 INSERT INTO clair_bundle.row_key (updater, digest, vuln)

@@ -511,6 +511,16 @@ describe('keyed refresh: only the rows whose keys are new are read from the bund
       .toEqual([{ updater: 'aa/updater', n: 1 }, { updater: 'debian/updater', n: 201 }, { updater: 'osv/npm', n: 99 }]);
   });
 
+  it('stages every row when a row its keys point at was deleted since (its update operation has fewer links than keys)', async () => {
+    const url = await createClairDb(20);
+    await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
+    await query(url, "DELETE FROM vuln WHERE name = 'CVE-2023-12345-50'");
+    const s = await loadBundle(opts((await makeBundle(SECOND, '2026-01-02T00:00:00Z')).dir, url));
+    expect(staged(s)['debian/updater']).toEqual([201, 201]);
+    expect(staged(s)['osv/npm']).toEqual([1, 99]);
+    expect((await matcherQuery(url, 'libfoo', 'source')).map((r) => r.name)).toContain('CVE-2023-12345-50');
+  });
+
   it('leaves the keys unused when a CSV was replaced after the build (its manifest entry updated too): every row of it staged', async () => {
     const url = await createClairDb(20);
     await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
