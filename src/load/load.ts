@@ -357,8 +357,9 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     let direct: { name: string; file: string } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
-    if (early) {
-      await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
+    if (!opts.dryRun) {
+      if (early) await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
+      // (Without `early`, also the first merge step: taking the locks twice changes nothing.)
       await phases.run('lock-references', () => runSql(client, 'lock-references'), { statements: 1 });
       for (const step of keyCopies(manifest)) {
         if (!changed.has(step.updater!)) continue;
@@ -379,8 +380,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
       log.info('merged', { step: 'plan-keyed', ms: Date.now() - planned });
       for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
-      [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
-      if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
+      if (early) {
+        [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
+        if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
+      }
     }
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {

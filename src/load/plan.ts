@@ -64,9 +64,9 @@ export function directCopy(step: CopyStep): CopyStep {
 
 /**
  * Statement files of the transaction after the COPY steps (plan-updaters runs before them).
- * `early`: fast-path-begin, lock-references, plan-keyed and direct-begin ran before the COPY steps
- * (the node loader, schema >= 18, a bundle whose CSVs hold stored values); `direct`: and a file went
- * straight into vuln.
+ * `early`: fast-path-begin and direct-begin ran before the COPY steps (the node loader, schema >= 18,
+ * a bundle whose CSVs hold stored values); `direct`: and a file went straight into vuln. (The node
+ * loader runs lock-references and plan-keyed before the COPY steps on any schema.)
  */
 export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean; early?: boolean; direct?: boolean }): string[] {
   return [
