@@ -77,7 +77,7 @@ CREATE TEMP TABLE stage_mapping_line (
 -- superuser; PostgreSQL 15+: GRANT SET ON PARAMETER session_replication_role) inserts the link
 -- rows of this load without PostgreSQL's per-row foreign-key triggers, which otherwise lock every
 -- referenced vuln row one by one (most of a refresh). The links stay correct without them: every
--- id comes from a row this transaction inserted or read while prepare-merge.sql's SHARE locks on
+-- id comes from a row this transaction inserted or read while lock-references.sql's SHARE locks on
 -- the referenced tables keep anyone from deleting rows until COMMIT. Any other role: the triggers.
 CREATE TEMP TABLE stage_trust (links boolean NOT NULL) ON COMMIT DROP;
 DO $$
@@ -108,7 +108,7 @@ CREATE TEMP TABLE stage_row_key (
 -- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
 -- operation their stored keys belong to; stage_changed: their keys that are new (to stage);
 -- stage_gone: their stored keys that are not in the bundle any more. Both are few.
-CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, rows bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE stage_changed (LIKE stage_row_key) ON COMMIT DROP;
 CREATE TEMP TABLE stage_gone (updater text NOT NULL, digest bytea NOT NULL) ON COMMIT DROP;
 -- The keyed updaters' rows that are not staged: every stored key still in the bundle, with the id

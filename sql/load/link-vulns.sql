@@ -1,8 +1,9 @@
 -- Every staged vulnerability of a changed updater, new or pre-existing, joins its new
 -- update operation, without joining the wide staged rows again: ids come from the insert
--- (stage_new), from resolve-vulns.sql (stage_existing), for content another updater
--- inserted, from stage_new by hash, or, for a keyed refresh's unstaged rows, from stage_known. A new update operation has no links yet and each updater's
--- rows have distinct hashes, so no conflict handling is needed.
+-- (stage_new), from resolve-vulns.sql (stage_existing), for content another updater inserted,
+-- from stage_new by hash, or, for a keyed refresh's unstaged rows, from stage_known. A new update
+-- operation has no links yet and each updater's rows have distinct hashes, so no conflict handling
+-- is needed.
 -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
 WITH l AS (

@@ -10,8 +10,8 @@
 -- it stages all of them.
 SET LOCAL work_mem = '128MB';
 ANALYZE stage_row_key;
-INSERT INTO stage_keyed (name, prior_uo, rows, staged)
-SELECT p.name, s.uo, p.row_count, 0
+INSERT INTO stage_keyed (name, prior_uo, staged)
+SELECT p.name, s.uo, 0
 FROM stage_plan p
 JOIN clair_bundle.row_key_source s ON s.updater = p.name AND s.uo = p.prev_uo
 WHERE p.changed AND p.kind = 'vulnerability'
@@ -28,9 +28,9 @@ INSERT INTO stage_changed
 SELECT updater, hash, digest, vuln_at, vuln_bytes, alias_at, alias_bytes FROM stage_key_diff WHERE digest IS NOT NULL;
 INSERT INTO stage_gone SELECT gone_updater, gone_digest FROM stage_key_diff WHERE gone_digest IS NOT NULL;
 UPDATE stage_keyed s SET staged = (SELECT count(*) FROM stage_changed c WHERE c.updater = s.name);
-DELETE FROM stage_changed c USING stage_keyed s WHERE s.name = c.updater AND s.staged * 20 > s.rows;
-DELETE FROM stage_gone g USING stage_keyed s WHERE s.name = g.updater AND s.staged * 20 > s.rows;
-DELETE FROM stage_keyed WHERE staged * 20 > rows;
+DELETE FROM stage_keyed s USING stage_plan p WHERE p.name = s.name AND s.staged * 20 > p.row_count;
+DELETE FROM stage_changed c WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = c.updater);
+DELETE FROM stage_gone g WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = g.updater);
 ANALYZE stage_changed;
 ANALYZE stage_gone;
-SELECT name, rows, staged FROM stage_keyed ORDER BY name;
+SELECT s.name, p.row_count AS rows, s.staged FROM stage_keyed s JOIN stage_plan p ON p.name = s.name ORDER BY s.name;

@@ -201,11 +201,12 @@ function notesFor(manifest: Manifest, features: Features, results: UpdaterResult
   return notes;
 }
 
-/** Rows the manifest announces for a data file (undefined for mapping documents). */
+/** Rows the manifest announces for a data or keys file (undefined for mapping documents). */
 function expectedRows(manifest: Manifest, file: string): number | undefined {
   for (const u of manifest.updaters) {
     if (u.file === file) return u.rows;
     if (u.aliases?.file === file) return u.aliases.rows;
+    if (u.keys?.file === file) return u.keys.rows;
   }
   return undefined;
 }
@@ -357,24 +358,41 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     let direct: { name: string; file: string } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
+    /**
+     * One bundle file COPYed (phase copy:<file>), into `into` (default: the step's table), from
+     * `source` (default: the file as it is), with statements run `before`/`after` it in the same
+     * phase; every row `expected` (the manifest's count, or a keyed updater's rows to stage) must
+     * have arrived.
+     */
+    const copyStep = async (step: CopyStep, o: {
+      into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | undefined;
+      before?: () => Promise<unknown>; after?: () => Promise<unknown>;
+    }) => {
+      const t = Date.now();
+      const rows = await phases.run(`copy:${step.file}`, async () => {
+        await o.before?.();
+        const n = await copyFile(client, copyStatement(o.into ?? step), abs(step.file), step.file, o.source?.());
+        await o.after?.();
+        return n;
+      }, { statements: 1 + (o.before ? 1 : 0) + (o.after ? 1 : 0) });
+      if (o.expected !== undefined && rows !== o.expected) {
+        throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${o.expected}`, { place: { file: step.file } });
+      }
+      log.info('copied', { file: step.file, rows, ms: Date.now() - t });
+      stopIfAborted(opts.signal);
+    };
     if (!opts.dryRun) {
       if (early) await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
       // (Without `early`, also the first merge step: taking the locks twice changes nothing.)
       await phases.run('lock-references', () => runSql(client, 'lock-references'), { statements: 1 });
       for (const step of keyCopies(manifest)) {
         if (!changed.has(step.updater!)) continue;
-        const t = Date.now();
-        const rows = await phases.run(`copy:${step.file}`, async () => {
-          await runSql(client, 'key-updater', { updater: step.updater });
-          const expected = deferred.get(step.file);
-          return copyFile(client, copyStatement(step), abs(step.file), step.file, expected ? checkedReadStream(opts.bundle, checksumOnly(expected)) : undefined);
-        }, { statements: 2 });
-        const expected = manifest.updaters.find((u) => u.name === step.updater)?.keys?.rows;
-        if (rows !== expected) {
-          throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
-        }
-        log.info('copied', { file: step.file, rows, ms: Date.now() - t });
-        stopIfAborted(opts.signal);
+        const deferredCheck = deferred.get(step.file);
+        await copyStep(step, {
+          before: () => runSql(client, 'key-updater', { updater: step.updater }),
+          source: () => (deferredCheck ? checkedReadStream(opts.bundle, checksumOnly(deferredCheck)) : undefined),
+          expected: expectedRows(manifest, step.file),
+        });
       }
       const planned = Date.now();
       keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
@@ -395,24 +413,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     };
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
-      const t = Date.now();
-      const into = direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step) : step;
       const k = step.updater ? keyed.get(step.updater) : undefined;
-      const rows = await phases.run(`copy:${step.file}`, async () => {
-        const expected = deferred.get(step.file);
-        const source = k ? keyedSource(step, k) : expected ? checkedReadStream(opts.bundle, expected) : undefined;
-        const n = await copyFile(client, copyStatement(into), abs(step.file), step.file, source);
-        if (step.mapping) await runSql(client, 'name-mapping', { mapping_name: step.mapping });
-        return n;
-      }, { statements: step.mapping ? 2 : 1 });
-      // Every row the manifest counts must have arrived (the checked stream counted the file's
-      // records); of a keyed updater, every row to be staged.
-      const expected = k ? (step.table === 'stage_vuln' ? k.staged : undefined) : expectedRows(manifest, step.file);
-      if (expected !== undefined && rows !== expected) {
-        throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
-      }
-      log.info('copied', { file: step.file, rows, ms: Date.now() - t });
-      stopIfAborted(opts.signal);
+      const deferredCheck = deferred.get(step.file);
+      await copyStep(step, {
+        into: direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step) : undefined,
+        source: () => (k ? keyedSource(step, k) : deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
+        // The checked stream counted the file's records; of a keyed updater, every row to be staged.
+        expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : expectedRows(manifest, step.file),
+        after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : undefined,
+      });
     }
     if (opts.dryRun) {
       const plan = await phases.run('dry-run', () => runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run'));
