@@ -1,7 +1,6 @@
 -- Every staged vulnerability of a changed updater, new or pre-existing, joins its new
--- update operation, without joining the wide staged rows again: ids come from the insert
--- (stage_new), from resolve-vulns.sql (stage_existing), for content another updater inserted,
--- from stage_new by hash, or, for a keyed refresh's unstaged rows, from stage_known. A new update
+-- update operation, without joining the wide staged rows again: ids come from stage_staged_id
+-- (resolve-vulns.sql) or, for a keyed refresh's unstaged rows, from stage_known. A new update
 -- operation has no links yet and each updater's rows have distinct hashes, so no conflict handling
 -- is needed.
 -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
@@ -9,11 +8,7 @@ DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replicatio
 WITH l AS (
   INSERT INTO uo_vuln (uo, vuln)
   SELECT uo, id FROM (
-    SELECT p.uo, n.id FROM stage_new n JOIN stage_plan p ON p.name = n.updater
-    UNION ALL
-    SELECT p.uo, e.id FROM stage_existing e JOIN stage_plan p ON p.name = e.updater
-    UNION ALL
-    SELECT p.uo, n.id FROM stage_later l JOIN stage_plan p ON p.name = l.updater JOIN stage_new n ON n.hash = l.hash
+    SELECT p.uo, i.id FROM stage_staged_id i JOIN stage_plan p ON p.name = i.updater
     UNION ALL -- a keyed refresh's rows that were not staged (plan-keyed.sql)
     SELECT p.uo, k.id FROM stage_known k JOIN stage_plan p ON p.name = k.updater
   ) x

@@ -8,8 +8,8 @@ DELETE FROM clair_bundle.row_key m
 USING stage_plan p
 WHERE m.updater = p.name AND p.changed AND NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = p.name);
 DELETE FROM clair_bundle.row_key m USING stage_gone g WHERE m.updater = g.updater AND m.digest = g.digest;
--- The staged rows' ids, as link-vulns.sql linked them: of a keyed updater, its changed keys; of
--- any other, all of its keys.
+-- The staged rows' ids, as link-vulns.sql linked them (stage_staged_id): of a keyed updater, its
+-- changed keys; of any other, all of its keys.
 INSERT INTO clair_bundle.row_key (updater, digest, vuln)
 SELECT k.updater, k.digest, i.id
 FROM (
@@ -17,13 +17,7 @@ FROM (
   UNION ALL
   SELECT updater, hash, digest FROM stage_row_key r WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
 ) k
-JOIN (
-  SELECT hash, updater, id FROM stage_new
-  UNION ALL
-  SELECT hash, updater, id FROM stage_existing
-  UNION ALL
-  SELECT l.hash, l.updater, n.id FROM stage_later l JOIN stage_new n ON n.hash = l.hash
-) i ON i.hash = k.hash AND i.updater = k.updater;
+JOIN stage_staged_id i ON i.hash = k.hash AND i.updater = k.updater;
 INSERT INTO clair_bundle.row_key_source (updater, uo)
 SELECT p.name, p.uo FROM stage_plan p
 WHERE p.changed AND p.kind = 'vulnerability' AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name);

@@ -167,6 +167,17 @@ async function scanFile(abs: string, fields?: number): Promise<FileScan> {
   return check.finish();
 }
 
+/** The bundle's CSV files (data and row keys) by path: the rows the manifest counts, the header's columns. */
+export function csvFiles(manifest: Manifest): Map<string, { rows: number; columns: readonly string[] }> {
+  const files = new Map<string, { rows: number; columns: readonly string[] }>();
+  for (const u of manifest.updaters) {
+    files.set(u.file, { rows: u.rows, columns: u.kind === 'vulnerability' ? VULN_COLUMNS : ENRICHMENT_COLUMNS });
+    if (u.aliases) files.set(u.aliases.file, { rows: u.aliases.rows, columns: ALIAS_COLUMNS });
+    if (u.keys) files.set(u.keys.file, { rows: u.keys.rows, columns: KEY_COLUMNS });
+  }
+  return files;
+}
+
 /** With `data: 'size'`, CSV data files up to this size are still checked completely up front. */
 export const DEFER_ABOVE_BYTES = 64 * 1024 * 1024;
 
@@ -184,12 +195,7 @@ export async function verifyBundle(dir: string, opts: { data?: 'full' | 'size'; 
   if (bundleDigest(manifest.files) !== manifest.digest) {
     throw new BundleError('manifest digest does not match its file list', { place: { file: MANIFEST_FILE } });
   }
-  const expectRows = new Map<string, { rows: number; columns: readonly string[] }>();
-  for (const u of manifest.updaters) {
-    expectRows.set(u.file, { rows: u.rows, columns: u.kind === 'vulnerability' ? VULN_COLUMNS : ENRICHMENT_COLUMNS });
-    if (u.aliases) expectRows.set(u.aliases.file, { rows: u.aliases.rows, columns: ALIAS_COLUMNS });
-    if (u.keys) expectRows.set(u.keys.file, { rows: u.keys.rows, columns: KEY_COLUMNS });
-  }
+  const expectRows = csvFiles(manifest);
   for (const f of [...expectRows.keys(), ...manifest.mappings.map((m) => m.file), 'load.sql']) {
     if (!listed.has(f)) throw new BundleError(`${f} is named by the manifest but not in its file list`, { place: { file: f } });
   }

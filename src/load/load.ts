@@ -1,7 +1,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
-import { checkedReadStream, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
+import { checkedReadStream, csvFiles, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { AppError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
@@ -201,16 +201,6 @@ function notesFor(manifest: Manifest, features: Features, results: UpdaterResult
   return notes;
 }
 
-/** Rows the manifest announces for a data or keys file (undefined for mapping documents). */
-function expectedRows(manifest: Manifest, file: string): number | undefined {
-  for (const u of manifest.updaters) {
-    if (u.file === file) return u.rows;
-    if (u.aliases?.file === file) return u.aliases.rows;
-    if (u.keys?.file === file) return u.keys.rows;
-  }
-  return undefined;
-}
-
 /** A keyed refresh's updater (plan-keyed.sql): where its rows to stage are, in its two CSVs. */
 interface KeyedUpdater {
   rows: number;
@@ -358,6 +348,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     let direct: { name: string; file: string } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
+    const manifestRows = csvFiles(manifest);
     /**
      * One bundle file COPYed (phase copy:<file>), into `into` (default: the step's table), from
      * `source` (default: the file as it is), with statements run `before`/`after` it in the same
@@ -391,7 +382,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         await copyStep(step, {
           before: () => runSql(client, 'key-updater', { updater: step.updater }),
           source: () => (deferredCheck ? checkedReadStream(opts.bundle, checksumOnly(deferredCheck)) : undefined),
-          expected: expectedRows(manifest, step.file),
+          expected: manifestRows.get(step.file)?.rows,
         });
       }
       const planned = Date.now();
@@ -419,7 +410,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         into: direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step) : undefined,
         source: () => (k ? keyedSource(step, k) : deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
         // The checked stream counted the file's records; of a keyed updater, every row to be staged.
-        expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : expectedRows(manifest, step.file),
+        expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
         after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : undefined,
       });
     }
