@@ -50,6 +50,8 @@ CREATE TEMP TABLE stage_direct (
   lookup_bytes integer
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stage_direct_lost (hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
+-- The ids the COPY gave the copied rows: the first, the last, and how many rows the file has.
+CREATE TEMP TABLE stage_direct_span (updater text NOT NULL, first_id bigint NOT NULL, last_id bigint NOT NULL, n bigint NOT NULL) ON COMMIT DROP;
 
 CREATE TEMP TABLE stage_alias (
   hash bytea NOT NULL,
@@ -96,6 +98,7 @@ $$;
 
 -- Row keys (bundle keys/*.csv, node loader): one row per vulnerability row of each changed updater
 -- whose bundle has them; the updater comes from clair_bundle.copy_updater, set before each COPY.
+-- ord: the key's line in its file, from 1 (key-updater.sql restarts it before each file's COPY).
 CREATE TEMP TABLE stage_row_key (
   updater text NOT NULL DEFAULT current_setting('clair_bundle.copy_updater'),
   hash bytea NOT NULL,
@@ -103,16 +106,28 @@ CREATE TEMP TABLE stage_row_key (
   vuln_at bigint NOT NULL,
   vuln_bytes bigint NOT NULL,
   alias_at bigint NOT NULL,
-  alias_bytes bigint NOT NULL
+  alias_bytes bigint NOT NULL,
+  ord bigint GENERATED ALWAYS AS IDENTITY
 ) ON COMMIT DROP;
+-- The staged "not vulnerable" rows a schema < 18 leaves out (drop-not-vulnerable.sql): their keys are
+-- kept without a vuln id (record-keys.sql).
+CREATE TEMP TABLE stage_left_out (updater text NOT NULL, hash bytea NOT NULL) ON COMMIT DROP;
 -- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
 -- operation their stored keys belong to; stage_changed: their keys that are new (to stage);
 -- stage_gone: their stored keys that are not in the bundle any more. Both are few.
 CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
-CREATE TEMP TABLE stage_changed (LIKE stage_row_key) ON COMMIT DROP;
+CREATE TEMP TABLE stage_changed (
+  updater text NOT NULL,
+  hash bytea NOT NULL,
+  digest bytea NOT NULL,
+  vuln_at bigint NOT NULL,
+  vuln_bytes bigint NOT NULL,
+  alias_at bigint NOT NULL,
+  alias_bytes bigint NOT NULL
+) ON COMMIT DROP;
 CREATE TEMP TABLE stage_gone (updater text NOT NULL, digest bytea NOT NULL) ON COMMIT DROP;
 -- The keyed updaters' rows that are not staged: every stored key still in the bundle, with the id
--- of the vuln row it keeps.
+-- of the vuln row it keeps (NULL: a row left out, schema < 18).
 CREATE TEMP VIEW stage_known AS
 SELECT m.updater, m.digest, m.vuln AS id
 FROM clair_bundle.row_key m

@@ -25,6 +25,11 @@ SELECT v.id, v.hash, v.updater,
     + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
     + octet_length(v.repo_key) + octet_length(v.repo_uri)
 FROM vuln v CROSS JOIN stage_direct_plan d;
+-- Before any is given up (below): vuln holds only the copied rows, its primary key gives the ends;
+-- the COPY was checked to have as many rows as the manifest says.
+INSERT INTO stage_direct_span
+SELECT d.name, (SELECT min(id) FROM vuln), (SELECT max(id) FROM vuln), p.row_count
+FROM stage_direct_plan d JOIN stage_plan p ON p.name = d.name;
 DO $$
 DECLARE
   bad record;

@@ -1,2 +1,3 @@
--- The updater of the keys file copied next into stage_row_key (its column default).
-SELECT set_config('clair_bundle.copy_updater', :'updater', true);
+-- The updater of the keys file copied next into stage_row_key (its column default), whose lines are
+-- numbered from 1 (stage_row_key.ord).
+SELECT set_config('clair_bundle.copy_updater', :'updater', true), setval(pg_get_serial_sequence('stage_row_key', 'ord'), 1, false);

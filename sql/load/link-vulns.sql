@@ -10,7 +10,7 @@ WITH l AS (
   SELECT uo, id FROM (
     SELECT p.uo, i.id FROM stage_staged_id i JOIN stage_plan p ON p.name = i.updater
     UNION ALL -- a keyed refresh's rows that were not staged (plan-keyed.sql)
-    SELECT p.uo, k.id FROM stage_known k JOIN stage_plan p ON p.name = k.updater
+    SELECT p.uo, k.id FROM stage_known k JOIN stage_plan p ON p.name = k.updater WHERE k.id IS NOT NULL
   ) x
   -- In id order every index insertion and foreign-key probe walks its btree left to right.
   ORDER BY 1, 2

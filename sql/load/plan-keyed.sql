@@ -6,7 +6,9 @@
 -- staging the row again would find. The stored keys are those of exactly the rows linked to that
 -- update operation when it was created, and rows are only ever unlinked from it later (a vuln row
 -- deleted, cascading), never linked to it: while it still has as many links as keys, every key's row
--- is still there. More than a twentieth of an updater's rows new (their places are held in memory):
+-- is still there. Keys without an id stand for "not vulnerable" rows a schema < 18 left out: they
+-- are left out again (counted as such), and are no use once the schema stores such rows. More than
+-- a twentieth of an updater's rows new (their places are held in memory):
 -- it stages all of them.
 SET LOCAL work_mem = '128MB';
 ANALYZE stage_row_key;
@@ -16,7 +18,9 @@ FROM stage_plan p
 JOIN clair_bundle.row_key_source s ON s.updater = p.name AND s.uo = p.prev_uo
 WHERE p.changed AND p.kind = 'vulnerability'
   AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name)
-  AND (SELECT count(*) FROM clair_bundle.row_key m WHERE m.updater = p.name) = (SELECT count(*) FROM uo_vuln l WHERE l.uo = s.uo);
+  AND (SELECT count(m.vuln) FROM clair_bundle.row_key m WHERE m.updater = p.name) = (SELECT count(*) FROM uo_vuln l WHERE l.uo = s.uo)
+  AND NOT (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'vuln'::regclass AND a.attname = 'not_vulnerable' AND NOT a.attisdropped)
+           AND EXISTS (SELECT 1 FROM clair_bundle.row_key m WHERE m.updater = p.name AND m.vuln IS NULL));
 -- The differences only, in one pass: new keys (to stage) and stored keys no longer in the bundle.
 CREATE TEMP TABLE stage_key_diff ON COMMIT DROP AS
 SELECT k.updater, k.hash, k.digest, k.vuln_at, k.vuln_bytes, k.alias_at, k.alias_bytes, m.updater AS gone_updater, m.digest AS gone_digest
@@ -31,6 +35,7 @@ UPDATE stage_keyed s SET staged = (SELECT count(*) FROM stage_changed c WHERE c.
 DELETE FROM stage_keyed s USING stage_plan p WHERE p.name = s.name AND s.staged * 20 > p.row_count;
 DELETE FROM stage_changed c WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = c.updater);
 DELETE FROM stage_gone g WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = g.updater);
+INSERT INTO stage_count SELECT k.updater, 'left_out', count(*) FROM stage_known k WHERE k.id IS NULL GROUP BY k.updater;
 ANALYZE stage_changed;
 ANALYZE stage_gone;
 SELECT s.name, p.row_count AS rows, s.staged FROM stage_keyed s JOIN stage_plan p ON p.name = s.name ORDER BY s.name;

@@ -1,23 +1,54 @@
 -- Row keys of this load (plan-keyed.sql), kept for the next refresh of each changed vulnerability
--- updater: digest → vuln id for every row it linked, for its new update operation. A changed
--- updater whose keys were not staged (psql -f load.sql, a bundle without keys, schema < 18) keeps
--- none, so its next refresh stages every row.
+-- updater: digest → vuln id for every row it linked, for its new update operation, and digest → NULL
+-- for every row it left out (schema < 18: drop-not-vulnerable.sql). A changed updater whose keys
+-- were not staged (psql -f load.sql, a bundle without keys) keeps none, so its next refresh stages
+-- every row.
 DELETE FROM clair_bundle.row_key_source s USING stage_plan p WHERE s.updater = p.name AND p.changed;
 -- A keyed updater keeps the stored keys still in the bundle; any other changed updater, none.
 DELETE FROM clair_bundle.row_key m
 USING stage_plan p
 WHERE m.updater = p.name AND p.changed AND NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = p.name);
 DELETE FROM clair_bundle.row_key m USING stage_gone g WHERE m.updater = g.updater AND m.digest = g.digest;
--- The staged rows' ids, as link-vulns.sql linked them (stage_staged_id): of a keyed updater, its
--- changed keys; of any other, all of its keys.
+-- The updater copied straight into vuln (direct-end.sql): its ids follow its file's lines, one per
+-- line, and its keys file lists the same lines in the same order (the loader copies a keys file only
+-- when it was made from that very file and has as many lines), so when the ids have no gaps a key's
+-- id is the first id plus its line number less one: no join of millions of keys with millions of
+-- ids. The few rows given up to a staged updater (stage_direct_lost) go through the join below.
+CREATE TEMP TABLE stage_key_shift ON COMMIT DROP AS
+SELECT s.updater, s.first_id - 1 AS shift
+FROM stage_direct_span s
+WHERE s.last_id - s.first_id + 1 = s.n
+  AND NOT EXISTS (SELECT 1 FROM stage_keyed x WHERE x.name = s.updater);
+INSERT INTO clair_bundle.row_key (updater, digest, vuln)
+SELECT k.updater, k.digest, k.ord + t.shift
+FROM stage_row_key k
+JOIN stage_key_shift t ON t.updater = k.updater
+WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost l WHERE l.hash = k.hash AND l.updater = k.updater);
+-- Every other key to store: of a keyed updater, its changed keys; of any other, all of its keys (of
+-- the copied updater: those given up). Kept, with statistics, for the two joins below (after an
+-- initial load that copied the biggest updater straight into vuln, they are few).
+CREATE TEMP TABLE stage_key_rest ON COMMIT DROP AS
+SELECT updater, hash, digest FROM stage_changed
+UNION ALL
+SELECT r.updater, r.hash, r.digest FROM stage_row_key r
+WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
+  AND NOT EXISTS (SELECT 1 FROM stage_key_shift t WHERE t.updater = r.updater)
+UNION ALL
+SELECT r.updater, r.hash, r.digest FROM stage_row_key r
+JOIN stage_direct_lost l ON l.hash = r.hash AND l.updater = r.updater
+WHERE EXISTS (SELECT 1 FROM stage_key_shift t WHERE t.updater = r.updater);
+ANALYZE stage_key_rest;
+-- Their ids, as link-vulns.sql linked them (stage_staged_id).
 INSERT INTO clair_bundle.row_key (updater, digest, vuln)
 SELECT k.updater, k.digest, i.id
-FROM (
-  SELECT updater, hash, digest FROM stage_changed
-  UNION ALL
-  SELECT updater, hash, digest FROM stage_row_key r WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
-) k
+FROM stage_key_rest k
 JOIN stage_staged_id i ON i.hash = k.hash AND i.updater = k.updater;
+-- And the rows left out (schema < 18), without an id.
+INSERT INTO clair_bundle.row_key (updater, digest, vuln)
+SELECT k.updater, k.digest, NULL
+FROM stage_key_rest k
+JOIN stage_left_out l ON l.hash = k.hash AND l.updater = k.updater
+WHERE EXISTS (SELECT 1 FROM stage_left_out);
 INSERT INTO clair_bundle.row_key_source (updater, uo)
 SELECT p.name, p.uo FROM stage_plan p
 WHERE p.changed AND p.kind = 'vulnerability' AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name);

@@ -24,6 +24,7 @@ BEGIN
   SELECT k.updater, encode(k.hash, 'hex') AS hash INTO bad
   FROM stage_changed k
   WHERE NOT EXISTS (SELECT 1 FROM stage_key x WHERE x.updater = k.updater AND x.hash = k.hash)
+    AND NOT EXISTS (SELECT 1 FROM stage_left_out x WHERE x.updater = k.updater AND x.hash = k.hash)
   LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'the row keys of updater % do not match its vulnerability file: no row with hash % was read where its key points', bad.updater, bad.hash

@@ -500,6 +500,58 @@ describe('keyed refresh: only the rows whose keys are new are read from the bund
     expect(await logicalDump(keyedDb)).toBe(await logicalDump(fullDb));
   });
 
+  it('after an initial load that copied an updater straight into vuln and gave a shared row up to another updater, keys the copied rows by their places', async () => {
+    const shared = { ...EXAMPLE_A, name: 'CVE-SHARED' };
+    const zz = [{ ...shared, updater: 'zz/updater' }, ...variations({ ...EXAMPLE_A, updater: 'zz/updater' }, 40)];
+    const aa: UpdaterInput = { name: 'aa/updater', records: [{ ...shared, updater: 'aa/updater' }] };
+    const b1 = await makeBundle([{ name: 'zz/updater', records: zz }, aa], '2026-01-01T00:00:00Z');
+    const b2 = await makeBundle([{ name: 'zz/updater', records: [...zz, { ...EXAMPLE_A, updater: 'zz/updater', name: 'CVE-2099-0001' }] }, aa], '2026-01-02T00:00:00Z');
+    const keyedDb = await createClairDb(20);
+    const fullDb = await createClairDb(20);
+    for (const url of [keyedDb, fullDb]) {
+      const first = await loadBundle(opts(b1.dir, url));
+      expect(first.updaters.map((u) => [u.name, u.inserted, u.linked])).toEqual([['aa/updater', 1, 1], ['zz/updater', 40, 41]]);
+    }
+    expect(await query(keyedDb, 'SELECT count(*)::int AS n, count(DISTINCT vuln)::int AS ids FROM clair_bundle.row_key WHERE updater = $1', ['zz/updater'])).toEqual([{ n: 41, ids: 41 }]);
+    const keyed = await loadBundle(opts(b2.dir, keyedDb));
+    expect(staged(keyed)['zz/updater']).toEqual([1, 42]);
+    expect(staged(await loadBundle(opts(await withoutKeys(b2.dir), fullDb)))['zz/updater']).toEqual([42, 42]);
+    expect(await logicalDump(keyedDb)).toBe(await logicalDump(fullDb));
+  });
+
+  it('keeps keys for the "not vulnerable" rows schema 16 leaves out, so a refresh stages them only when they change; after Clair upgrades to schema 20 it stages every row', async () => {
+    // 5 "not vulnerable" rows of 206; the second bundle changes one of them.
+    const nv = variations(EXAMPLE_A, 5, 'nv').map(notVulnerable);
+    const first: UpdaterInput[] = [{ name: 'debian/updater', records: [...deb, ...nv] }, ...FIRST.slice(1)];
+    const nv2 = nv.map((r, i) => (i === 0 ? { ...r, fixedInVersion: '9' } : r));
+    const second: UpdaterInput[] = [{ ...SECOND[0], records: [...(SECOND[0].records as typeof deb), ...nv2] }, ...SECOND.slice(1)];
+    const b1 = await makeBundle(first, '2026-01-01T00:00:00Z');
+    const b2 = await makeBundle(second, '2026-01-02T00:00:00Z');
+    const keyedDb = await createClairDb(16);
+    const fullDb = await createClairDb(16);
+    expect((await loadBundle(opts(b1.dir, keyedDb))).updaters.find((u) => u.name === 'debian/updater')?.left_out).toBe(5);
+    await loadBundle(opts(b1.dir, fullDb));
+    const keyed = await loadBundle(opts(b2.dir, keyedDb, { verifyUpFrontBytes: 0 }));
+    const full = await loadBundle(opts(await withoutKeys(b2.dir), fullDb));
+    // Three changed rows as before, plus the changed "not vulnerable" one.
+    expect(staged(keyed)['debian/updater']).toEqual([4, 206]);
+    expect(staged(full)['debian/updater']).toEqual([206, 206]);
+    const counts = (s: typeof keyed) => s.updaters.map((u) => [u.name, u.inserted, u.linked, u.left_out]);
+    expect(counts(keyed)).toEqual(counts(full));
+    expect(counts(keyed)).toContainEqual(['debian/updater', 2, 201, 5]);
+    expect(await logicalDump(keyedDb)).toBe(await logicalDump(fullDb));
+    // Clair upgrades the schema: "not vulnerable" rows are stored from now on, so keys that stand
+    // for rows left out are of no use; every row of the updater is staged, the five stored.
+    await query(keyedDb, await readFile(path.join('sql', 'clair-schema', 'matcher-upgrade-20.sql'), 'utf8'));
+    const b3 = await makeBundle([{ ...second[0], records: [...(second[0].records as typeof deb), { ...EXAMPLE_A, name: 'CVE-2099-0002' }] }, ...second.slice(1)], '2026-01-03T00:00:00Z');
+    const upgraded = await loadBundle(opts(b3.dir, keyedDb));
+    expect(staged(upgraded)['debian/updater']).toEqual([207, 207]);
+    expect(await matcherQuery(keyedDb, 'libfoo', 'source', 'AND vuln.not_vulnerable')).toHaveLength(5);
+    // and the keys now stand for stored rows only: the next refresh is keyed again.
+    const b4 = await makeBundle([{ ...second[0], records: [...(second[0].records as typeof deb), { ...EXAMPLE_A, name: 'CVE-2099-0003' }] }, ...second.slice(1)], '2026-01-04T00:00:00Z');
+    expect(staged(await loadBundle(opts(b4.dir, keyedDb)))['debian/updater']).toEqual([1, 207]);
+  });
+
   it.each([
     ['the updater was loaded by other means since (its latest update operation is not the one its keys belong to)',
       // Clair's own updater ran once (found nothing): a newer update operation without links.
