@@ -15,6 +15,8 @@ import { defineConfig } from 'vitest/config';
 function fixtureView(): string {
   const fixtures = path.resolve(import.meta.dirname, '../shared/fixtures/feeds');
   const view = mkdtempSync(path.join(os.tmpdir(), 'clair-bundle-conformance-mirror-'));
+  // Links only; gone when the run ends.
+  process.once('exit', () => rmSync(view, { recursive: true, force: true }));
   for (const entry of readdirSync(fixtures)) symlinkSync(path.join(fixtures, entry), path.join(view, entry));
   const eco = path.join(fixtures, 'osv', 'ecosystems.txt');
   if (existsSync(eco) && !existsSync(path.join(view, 'ecosystems.txt'))) symlinkSync(eco, path.join(view, 'ecosystems.txt'));

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { adminUrl, createClairDb, createEmptyDb, dumpClairTables, logicalDump, query } from '../helpers/db.js';
@@ -208,7 +210,8 @@ describe('signals and signatures', () => {
     const fs = await import('node:fs/promises');
     const url = await createClairDb(20);
     const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
-    const keys = (await import('node:fs')).mkdtempSync('/tmp/clair-bundle-keys-');
+    // In the run's temporary directory (test/helpers/tmp-root.ts), removed with it.
+    const keys = (await import('node:fs')).mkdtempSync(path.join(os.tmpdir(), 'clair-bundle-keys-'));
     const mk = async (name: string) => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       await fs.writeFile(`${keys}/${name}.key`, privateKey.export({ type: 'pkcs8', format: 'pem' }));
