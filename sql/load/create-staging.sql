@@ -50,8 +50,9 @@ CREATE TEMP TABLE stage_direct (
   lookup_bytes integer
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stage_direct_lost (hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
--- The ids the COPY gave the copied rows: the first, the last, and how many rows the file has.
-CREATE TEMP TABLE stage_direct_span (updater text NOT NULL, first_id bigint NOT NULL, last_id bigint NOT NULL, n bigint NOT NULL) ON COMMIT DROP;
+-- The copied updater's key ids (record-keys.sql): line number + shift, when the COPY gave its rows
+-- ids without gaps (direct-end.sql).
+CREATE TEMP TABLE stage_direct_shift (updater text NOT NULL, shift bigint NOT NULL) ON COMMIT DROP;
 
 CREATE TEMP TABLE stage_alias (
   hash bytea NOT NULL,

@@ -25,11 +25,16 @@ SELECT v.id, v.hash, v.updater,
     + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
     + octet_length(v.repo_key) + octet_length(v.repo_uri)
 FROM vuln v CROSS JOIN stage_direct_plan d;
--- Before any is given up (below): vuln holds only the copied rows, its primary key gives the ends;
--- the COPY was checked to have as many rows as the manifest says.
-INSERT INTO stage_direct_span
-SELECT d.name, (SELECT min(id) FROM vuln), (SELECT max(id) FROM vuln), p.row_count
-FROM stage_direct_plan d JOIN stage_plan p ON p.name = d.name;
+-- Before any is given up (below): vuln holds only the copied rows, its primary key gives the first
+-- and last ids, and the COPY was checked to have as many rows as the manifest says. Without gaps,
+-- the id of the file's line n is first + n - 1 (not for a keyed updater, whose stored keys stay).
+INSERT INTO stage_direct_shift
+SELECT d.name, v.first_id - 1
+FROM stage_direct_plan d
+JOIN stage_plan p ON p.name = d.name
+CROSS JOIN (SELECT min(id) AS first_id, max(id) AS last_id FROM vuln) v
+WHERE v.last_id - v.first_id + 1 = p.row_count
+  AND NOT EXISTS (SELECT 1 FROM stage_keyed x WHERE x.name = d.name);
 DO $$
 DECLARE
   bad record;

@@ -7,9 +7,9 @@
 -- update operation when it was created, and rows are only ever unlinked from it later (a vuln row
 -- deleted, cascading), never linked to it: while it still has as many links as keys, every key's row
 -- is still there. Keys without an id stand for "not vulnerable" rows a schema < 18 left out: they
--- are left out again (counted as such), and are no use once the schema stores such rows. More than
--- a twentieth of an updater's rows new (their places are held in memory):
--- it stages all of them.
+-- are left out again (counted as such), and are no use once the schema stores such rows
+-- (stage_run.has_not_vulnerable, detect-schema.sql). More than a twentieth of an updater's rows new
+-- (their places are held in memory): it stages all of them.
 SET LOCAL work_mem = '128MB';
 ANALYZE stage_row_key;
 INSERT INTO stage_keyed (name, prior_uo, staged)
@@ -19,7 +19,7 @@ JOIN clair_bundle.row_key_source s ON s.updater = p.name AND s.uo = p.prev_uo
 WHERE p.changed AND p.kind = 'vulnerability'
   AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name)
   AND (SELECT count(m.vuln) FROM clair_bundle.row_key m WHERE m.updater = p.name) = (SELECT count(*) FROM uo_vuln l WHERE l.uo = s.uo)
-  AND NOT (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'vuln'::regclass AND a.attname = 'not_vulnerable' AND NOT a.attisdropped)
+  AND NOT ((SELECT has_not_vulnerable FROM stage_run)
            AND EXISTS (SELECT 1 FROM clair_bundle.row_key m WHERE m.updater = p.name AND m.vuln IS NULL));
 -- The differences only, in one pass: new keys (to stage) and stored keys no longer in the bundle.
 CREATE TEMP TABLE stage_key_diff ON COMMIT DROP AS

@@ -11,18 +11,14 @@ WHERE m.updater = p.name AND p.changed AND NOT EXISTS (SELECT 1 FROM stage_keyed
 DELETE FROM clair_bundle.row_key m USING stage_gone g WHERE m.updater = g.updater AND m.digest = g.digest;
 -- The updater copied straight into vuln (direct-end.sql): its ids follow its file's lines, one per
 -- line, and its keys file lists the same lines in the same order (the loader copies a keys file only
--- when it was made from that very file and has as many lines), so when the ids have no gaps a key's
--- id is the first id plus its line number less one: no join of millions of keys with millions of
--- ids. The few rows given up to a staged updater (stage_direct_lost) go through the join below.
-CREATE TEMP TABLE stage_key_shift ON COMMIT DROP AS
-SELECT s.updater, s.first_id - 1 AS shift
-FROM stage_direct_span s
-WHERE s.last_id - s.first_id + 1 = s.n
-  AND NOT EXISTS (SELECT 1 FROM stage_keyed x WHERE x.name = s.updater);
+-- when it was made from that very file and has as many lines), so when the ids have no gaps
+-- (stage_direct_shift) a key's id is its line number plus a shift: no join of millions of keys with
+-- millions of ids. The few rows given up to a staged updater (stage_direct_lost) go through the
+-- join below.
 INSERT INTO clair_bundle.row_key (updater, digest, vuln)
 SELECT k.updater, k.digest, k.ord + t.shift
 FROM stage_row_key k
-JOIN stage_key_shift t ON t.updater = k.updater
+JOIN stage_direct_shift t ON t.updater = k.updater
 WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost l WHERE l.hash = k.hash AND l.updater = k.updater);
 -- Every other key to store: of a keyed updater, its changed keys; of any other, all of its keys (of
 -- the copied updater: those given up). Kept, with statistics, for the two joins below (after an
@@ -32,11 +28,11 @@ SELECT updater, hash, digest FROM stage_changed
 UNION ALL
 SELECT r.updater, r.hash, r.digest FROM stage_row_key r
 WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
-  AND NOT EXISTS (SELECT 1 FROM stage_key_shift t WHERE t.updater = r.updater)
+  AND NOT EXISTS (SELECT 1 FROM stage_direct_shift t WHERE t.updater = r.updater)
 UNION ALL
 SELECT r.updater, r.hash, r.digest FROM stage_row_key r
 JOIN stage_direct_lost l ON l.hash = r.hash AND l.updater = r.updater
-WHERE EXISTS (SELECT 1 FROM stage_key_shift t WHERE t.updater = r.updater);
+WHERE EXISTS (SELECT 1 FROM stage_direct_shift t WHERE t.updater = r.updater);
 ANALYZE stage_key_rest;
 -- Their ids, as link-vulns.sql linked them (stage_staged_id).
 INSERT INTO clair_bundle.row_key (updater, digest, vuln)
