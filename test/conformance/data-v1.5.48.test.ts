@@ -1,4 +1,5 @@
 import { defineDataSuite } from './lib/data-suite.js';
+import { defineRefreshTest } from './lib/refresh-suite.js';
 
-// Strict for feeds that declare claircore-v1.5.48 rules; the others are printed as skipped.
 defineDataSuite('v1.5.48');
+defineRefreshTest('v1.5.48');

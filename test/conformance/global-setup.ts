@@ -1,14 +1,14 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startCluster, type Cluster } from '../../src/pg/cluster.js';
 import type { OracleVersion } from './lib/oracle.js';
+import { serveMirror, type MirrorServer } from './lib/serve.js';
 
 /**
  * Conformance setup: builds (or reuses) the claircore oracle binaries, starts a throwaway
@@ -22,7 +22,7 @@ const ORACLE_DIR = path.join(ROOT, 'test', 'oracle');
 const MIRROR = path.resolve(ROOT, process.env.CONFORMANCE_MIRROR ?? '../shared/fixtures/feeds');
 
 let cluster: Cluster | undefined;
-let server: ChildProcess | undefined;
+let server: MirrorServer | undefined;
 
 async function buildOracles(): Promise<Record<OracleVersion, string>> {
   const started = Date.now();
@@ -57,20 +57,6 @@ async function buildOracles(): Promise<Record<OracleVersion, string>> {
   return out as Record<OracleVersion, string>;
 }
 
-/** `oracle serve`: the first stdout line is the base URL. */
-async function serveMirror(bin: string): Promise<string> {
-  const child = spawn(bin, ['serve', '--mirror', MIRROR, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const lines = createInterface({ input: child.stdout! });
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`oracle serve did not start within 30 s\n${stderr}`)), 30_000);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`oracle serve exited ${code}\n${stderr}`)); });
-    lines.once('line', (line) => { clearTimeout(timer); resolve(line.trim()); });
-  });
-}
-
 export async function setup(project: TestProject): Promise<void> {
   try {
     await start(project);
@@ -89,7 +75,8 @@ async function start(project: TestProject): Promise<void> {
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   await admin.end();
-  const mirrorUrl = await serveMirror(oracles['v1.5.54']);
+  server = await serveMirror(oracles['v1.5.54'], MIRROR);
+  const mirrorUrl = server.url;
   const outDir = process.env.CONFORMANCE_OUT
     ? path.resolve(process.env.CONFORMANCE_OUT)
     : await mkdtemp(path.join(os.tmpdir(), 'clair-bundle-conformance-'));
@@ -99,11 +86,7 @@ async function start(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  }
+  await server?.stop();
   await cluster?.stop();
 }
 
