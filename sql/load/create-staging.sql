@@ -110,9 +110,16 @@ CREATE TEMP TABLE stage_row_key (
   alias_bytes bigint NOT NULL,
   ord bigint GENERATED ALWAYS AS IDENTITY
 ) ON COMMIT DROP;
--- The staged "not vulnerable" rows a schema < 18 leaves out (drop-not-vulnerable.sql): their keys are
--- kept without a vuln id (record-keys.sql).
-CREATE TEMP TABLE stage_left_out (updater text NOT NULL, hash bytea NOT NULL) ON COMMIT DROP;
+-- The "not vulnerable" rows a schema < 18 leaves out: staged ones (drop-not-vulnerable.sql), and
+-- those of a file copied straight into vuln, which the loader filtered out while copying and copies
+-- here afterwards (hash, ord: the record's number in its file; the updater from
+-- clair_bundle.copy_updater, left-out-updater.sql). Their keys are kept without a vuln id
+-- (record-keys.sql).
+CREATE TEMP TABLE stage_left_out (
+  updater text NOT NULL DEFAULT current_setting('clair_bundle.copy_updater'),
+  hash bytea NOT NULL,
+  ord bigint
+) ON COMMIT DROP;
 -- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
 -- operation their stored keys belong to; stage_changed: their keys that are new (to stage);
 -- stage_gone: their stored keys that are not in the bundle any more. Both are few.

@@ -1,7 +1,8 @@
 -- After the COPY straight into vuln (direct-begin.sql): vuln.hash_kind loses its default again,
 -- and the copied rows are read once for their ids and keys (stage_direct) and for what
 -- stage_vuln's constraints would have refused (create-staging.sql), reported like a COPY error:
--- file and line (ids follow the file's lines: one COPY, and vuln's table lock keeps other writers out).
+-- file and line (ids follow the file's lines: one COPY, and vuln's table lock keeps other writers out;
+-- on a schema < 18, the lines of the records left out while copying are skipped).
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
 INSERT INTO stage_direct (id, hash, updater, problem, lookup_bytes)
 SELECT v.id, v.hash, v.updater,
@@ -38,10 +39,22 @@ WHERE v.last_id - v.first_id + 1 = p.row_count
 DO $$
 DECLARE
   bad record;
+  kept bigint;
+  record bigint;
+  next bigint;
 BEGIN
   SELECT s.id, s.problem INTO bad FROM stage_direct s WHERE s.problem IS NOT NULL ORDER BY s.id LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan), bad.id - (SELECT min(id) FROM stage_direct) + 2, bad.problem
+    -- The row's place among the copied ones; on a schema < 18 the records left out while copying
+    -- (stage_left_out.ord) count too: its record is the kept-th one not left out.
+    kept := bad.id - (SELECT min(id) FROM stage_direct) + 1;
+    record := kept;
+    LOOP
+      next := kept + (SELECT count(*) FROM stage_left_out l JOIN stage_direct_plan d ON d.name = l.updater WHERE l.ord <= record);
+      EXIT WHEN next = record;
+      record := next;
+    END LOOP;
+    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan), record + 1, bad.problem
       USING ERRCODE = 'CB005';
   END IF;
 END
@@ -56,7 +69,9 @@ WITH lost AS (
   USING stage_direct d
   WHERE v.id = d.id
     AND EXISTS (SELECT 1 FROM stage_vuln s JOIN stage_plan p ON p.name = s.updater AND p.changed
-                WHERE s.hash = d.hash AND s.updater < d.updater)
+                WHERE s.hash = d.hash AND s.updater < d.updater
+                  -- (not to a row that a schema < 18 leaves out: drop-not-vulnerable.sql)
+                  AND (NOT s.not_vulnerable OR (SELECT r.has_not_vulnerable FROM stage_run r)))
   RETURNING v.hash, v.updater
 )
 INSERT INTO stage_direct_lost (hash, updater) SELECT hash, updater FROM lost;

@@ -7,7 +7,7 @@ import { bindVariables, loadSql } from '../sql.js';
 
 /** A failing statement file, with the line PostgreSQL pointed at. */
 export class StatementError extends Error {
-  constructor(readonly file: string, readonly pgError: pg.DatabaseError | Error, line?: number) {
+  constructor(readonly file: string, readonly pgError: pg.DatabaseError | Error, readonly line?: number) {
     super(`${file}${line ? ` line ${line}` : ''}: ${pgError.message}`, { cause: pgError });
   }
   get sqlState(): string | undefined {

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
@@ -10,7 +11,8 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { copyStatement, dataCopies, directCopy, keyCopies, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
+import { copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
+import { lineOfKeptRecord, NotVulnerableFilter } from './not-vulnerable-filter.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 
 export interface LoadOptions {
@@ -226,6 +228,11 @@ async function planKeyed(client: pg.Client): Promise<Map<string, KeyedUpdater>> 
  * alone prove it is the builder's output; the checked stream skips its own CSV scan (4× slower than
  * hashing alone).
  */
+/** Reads a stream to its end (a checked read stream: for its check only). */
+async function drain(stream: NodeJS.ReadableStream): Promise<void> {
+  for await (const _ of stream as AsyncIterable<unknown>) { /* the check is the point */ }
+}
+
 function checksumOnly(f: ExpectedFile): ExpectedFile {
   return { path: f.path, sha256: f.sha256, size: f.size };
 }
@@ -344,32 +351,36 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     log.info('plan', { changed: changed.size, unchanged: manifest.updaters.length - changed.size });
     // An initial load may copy its biggest vulnerability file straight into vuln (direct-begin.sql);
     // a refresh may stage only the rows whose keys are new (plan-keyed.sql).
-    const early = !opts.dryRun && features.has_not_vulnerable && manifest.vuln_csv_as_stored === true;
+    const early = !opts.dryRun && manifest.vuln_csv_as_stored === true;
     let direct: { name: string; file: string } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     const manifestRows = csvFiles(manifest);
     /**
-     * One bundle file COPYed (phase copy:<file>), into `into` (default: the step's table), from
-     * `source` (default: the file as it is), with statements run `before`/`after` it in the same
-     * phase; every row `expected` (the manifest's count, or a keyed updater's rows to stage) must
-     * have arrived.
+     * One bundle file COPYed (phase copy:<file>, or `phase`), into `into` (default: the step's
+     * table), from `source` (default: the file as it is), with statements run `before`/`after` it
+     * in the same phase; every row `expected` (the manifest's count, or a keyed updater's rows to
+     * stage; a function: known once the source has been read) must have arrived. `lineOf` turns the
+     * line of a rejected row in `source` into the file's line.
      */
     const copyStep = async (step: CopyStep, o: {
-      into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | undefined;
-      before?: () => Promise<unknown>; after?: () => Promise<unknown>;
+      into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
+      before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
-      const rows = await phases.run(`copy:${step.file}`, async () => {
+      const rows = await phases.run(o.phase ?? `copy:${step.file}`, async () => {
         await o.before?.();
-        const n = await copyFile(client, copyStatement(o.into ?? step), abs(step.file), step.file, o.source?.());
+        const n = await copyFile(client, copyStatement(o.into ?? step), abs(step.file), step.file, o.source?.()).catch(async (err: unknown) => {
+          throw err instanceof StatementError && err.line && o.lineOf ? new StatementError(err.file, err.pgError, await o.lineOf(err.line)) : err;
+        });
         await o.after?.();
         return n;
       }, { statements: 1 + (o.before ? 1 : 0) + (o.after ? 1 : 0) });
-      if (o.expected !== undefined && rows !== o.expected) {
-        throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${o.expected}`, { place: { file: step.file } });
+      const expected = typeof o.expected === 'function' ? o.expected() : o.expected;
+      if (expected !== undefined && rows !== expected) {
+        throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
       }
-      log.info('copied', { file: step.file, rows, ms: Date.now() - t });
+      log.info('copied', { file: o.phase?.replace(/^copy:/, '') ?? step.file, rows, ms: Date.now() - t });
       stopIfAborted(opts.signal);
     };
     if (!opts.dryRun) {
@@ -406,8 +417,44 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (step.updater && !changed.has(step.updater)) continue;
       const k = step.updater ? keyed.get(step.updater) : undefined;
       const deferredCheck = deferred.get(step.file);
+      if (step.table === 'stage_alias' && !features.has_aliases) {
+        // Schema < 17 has no alias tables: nothing of the file is loaded (the summary's notes say
+        // so). A file checked only while it is copied is still read through, for its check.
+        if (!k && deferredCheck) await phases.run(`verify:${step.file}`, () => drain(checkedReadStream(opts.bundle, deferredCheck)));
+        continue;
+      }
+      if (direct && step.table === 'stage_vuln' && step.updater === direct.name && !features.has_not_vulnerable) {
+        // Straight into a vuln without not_vulnerable (schema < 18): the file without that column
+        // and without its "not vulnerable" records, which then go to stage_left_out (hash, record
+        // number) in a second read of the file, as drop-not-vulnerable.sql leaves staged ones out.
+        const read = (output: 'kept' | 'dropped') => {
+          const filter = new NotVulnerableFilter(step.file, output);
+          // The first read checks the file as any copied file; the second, that it is the same file.
+          const check = deferredCheck && (output === 'kept' ? deferredCheck : checksumOnly(deferredCheck));
+          const source: NodeJS.ReadableStream = check ? checkedReadStream(opts.bundle, check) : createReadStream(abs(step.file));
+          source.on('error', (err: Error) => filter.destroy(err));
+          return { filter, stream: source.pipe(filter) };
+        };
+        let kept: NotVulnerableFilter | undefined;
+        await copyStep(step, {
+          into: directCopy(step, false),
+          source: () => { const r = read('kept'); kept = r.filter; return r.stream; },
+          expected: () => (manifestRows.get(step.file)?.rows ?? 0) - kept!.dropped,
+          lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
+        });
+        const dropped = kept!.dropped;
+        if (dropped > 0) {
+          await copyStep(leftOutCopy(step), {
+            phase: `copy:${step.file}:left-out`,
+            before: () => runSql(client, 'left-out-updater', { updater: step.updater }),
+            source: () => read('dropped').stream,
+            expected: dropped,
+          });
+        }
+        continue;
+      }
       await copyStep(step, {
-        into: direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step) : undefined,
+        into: direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step, true) : undefined,
         source: () => (k ? keyedSource(step, k) : deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
         // The checked stream counted the file's records; of a keyed updater, every row to be staged.
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,

@@ -57,15 +57,24 @@ export function keyCopies(manifest: Manifest): CopyStep[] {
     ? [{ file: u.keys.file, table: 'stage_row_key', columns: KEY_COLUMNS, format: CSV_FORMAT, updater: u.name }] : []));
 }
 
-/** The COPY of a vulnerability file straight into vuln, instead of into stage_vuln. */
-export function directCopy(step: CopyStep): CopyStep {
-  return { ...step, table: 'vuln', format: DIRECT_FORMAT };
+/**
+ * The COPY of a vulnerability file straight into vuln, instead of into stage_vuln. A schema without
+ * vuln.not_vulnerable (< 18) gets the file without that column and without the records it leaves
+ * out (src/load/not-vulnerable-filter.ts).
+ */
+export function directCopy(step: CopyStep, hasNotVulnerable: boolean): CopyStep {
+  return { ...step, table: 'vuln', format: DIRECT_FORMAT, columns: hasNotVulnerable ? step.columns : step.columns.filter((c) => c !== 'not_vulnerable') };
+}
+
+/** The records left out of a direct COPY on a schema < 18 (hash, record number), into stage_left_out. */
+export function leftOutCopy(step: CopyStep): CopyStep {
+  return { file: step.file, table: 'stage_left_out', columns: ['hash', 'ord'], format: '(FORMAT csv)', updater: step.updater };
 }
 
 /**
  * Statement files of the transaction after the COPY steps (plan-updaters runs before them).
- * `early`: fast-path-begin and direct-begin ran before the COPY steps (the node loader, schema >= 18,
- * a bundle whose CSVs hold stored values); `direct`: and a file went straight into vuln. (The node
+ * `early`: fast-path-begin and direct-begin ran before the COPY steps (the node loader, a bundle
+ * whose CSVs hold stored values); `direct`: and a file went straight into vuln. (The node
  * loader runs lock-references and plan-keyed before the COPY steps on any schema.)
  */
 export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: boolean; early?: boolean; direct?: boolean }): string[] {

@@ -11,6 +11,7 @@ import {
   makeBundle, notVulnerable, variations, type UpdaterInput,
 } from '../helpers/records.js';
 import { rewriteConsistently } from '../helpers/tamper.js';
+import type { Vulnerability } from '../../src/model/vulnerability.js';
 
 function opts(bundle: string, url: string, extra: Partial<LoadOptions> = {}): LoadOptions {
   return { bundle, connection: { connectionString: url }, target: 'test', log: silentLogger, ...extra };
@@ -172,6 +173,17 @@ describe('bad bundles are refused before any connection', () => {
 });
 
 describe('a data file whose content differs from the manifest', () => {
+  it('schema 16 has no alias tables: an alias file is not copied, but one checked only while copied is still read and refused if damaged', async () => {
+    const url = await createClairDb(16);
+    const before = await dumpClairTables(url);
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const f = path.join(dir, 'aliases', 'osv%2Fnpm.csv');
+    await writeFile(f, (await readFile(f, 'utf8')).replace('"GHSA', '"GHSB')); // same size, other bytes
+    const err = await loadBundle(opts(dir, url, { verifyUpFrontBytes: 0 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as Error).message).toMatch(/aliases\/osv%2Fnpm\.csv does not match its checksum in the manifest/);
+    expect(await dumpClairTables(url)).toEqual(before);
+  });
   it('is refused (exit 3) while it is copied, before anything is committed: Clair\'s tables unchanged, and an unchanged bundle is recognised without reading its data', async () => {
     const url = await createClairDb(20);
     const first = await makeBundle(BASE, '2026-01-01T00:00:00Z');
@@ -249,26 +261,60 @@ describe('initial-load fast path', () => {
 });
 
 describe('initial load: the biggest vulnerability file copied straight into vuln', () => {
-  // debian/updater (22 rows) is the biggest: copied with COPY … FREEZE; osv/npm is staged.
-  it('leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async () => {
-    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
-    const direct = await createClairDb(20);
-    await loadBundle(opts(dir, direct));
+  // debian/updater (24 rows) is the biggest: copied with COPY … FREEZE; osv/npm is staged. Two of
+  // its descriptions hold what ends a CSV record (schema 16's copy filters the file record by record).
+  const tricky = { ...EXAMPLE_A, name: 'CVE-NEWLINES', description: 'ends like a record,"t"\nthen,"f"\r\nand more\n' };
+  const records: UpdaterInput[] = [{ ...BASE[0], records: [...(BASE[0].records as Vulnerability[]), tricky, notVulnerable(tricky)] }, ...BASE.slice(1)];
+  it.each([[20, 24, 0], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
+    const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+    const direct = await createClairDb(schema);
+    const summary = await loadBundle(opts(dir, direct, { verifyUpFrontBytes: 0 }));
+    expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
     // (The staged osv/npm rows share the last page, which is not all-visible.)
     expect((await query(direct, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBeGreaterThan(0);
-    expect(await query(direct, "SELECT count(*)::int AS n FROM vuln WHERE updater = 'debian/updater'")).toEqual([{ n: 22 }]);
+    expect(await query(direct, "SELECT count(*)::int AS n FROM vuln WHERE updater = 'debian/updater'")).toEqual([{ n: rows }]);
+    expect(await query(direct, "SELECT description FROM vuln WHERE name = 'CVE-NEWLINES'")).toEqual([{ description: tricky.description }]);
     expect(await query(direct, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'")).toEqual([{ column_default: null }]);
     // A bundle without the manifest's vuln_csv_as_stored (an earlier build) is staged: same tables.
-    const staged = await createClairDb(20);
+    const staged = await createClairDb(schema);
     const old = `${dir}-staged`;
     await cp(dir, old, { recursive: true });
     const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
     expect(manifest.vuln_csv_as_stored).toBe(true);
     delete manifest.vuln_csv_as_stored;
     await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
-    await loadBundle(opts(old, staged));
+    const stagedSummary = await loadBundle(opts(old, staged));
     expect((await query(staged, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBe(0);
     expect(await logicalDump(staged)).toBe(await logicalDump(direct));
+    expect(stagedSummary.updaters).toEqual(summary.updaters.map((u) => ({ ...u, uo: expect.any(Number) })));
+    // The keys stored for the next refresh are the same too (schema 16: the left-out rows' without an id).
+    const keys = 'SELECT k.digest, v.hash FROM clair_bundle.row_key k LEFT JOIN vuln v ON v.id = k.vuln ORDER BY 1';
+    expect(await query(direct, keys)).toEqual(await query(staged, keys));
+    expect((await query(direct, 'SELECT count(*)::int AS n FROM clair_bundle.row_key WHERE vuln IS NULL'))[0].n).toBe(leftOut);
+  });
+
+  it.each([
+    ['a normalized severity Clair cannot read (found after the copy)', (l: string) => l.replace(',"Medium","libfoo",', ',"Huge","libfoo",'),
+      /normalized_severity 'Huge' is not one of Unknown, Negligible, Low, Medium, High, Critical/],
+    ['a time that is not one (refused by the copy)', (l: string) => l.replace(/,"\d{4}-\d\d-\d\dT[^"]*",/, ',"someday",'),
+      /invalid input syntax for type timestamp with time zone: "someday"/],
+  ])('schema 16: refuses %s after records it left out, with the file\'s line', async (_what, edit, message) => {
+    // Records "not vulnerable" are spread over the file (sorted by hash); the last record is kept.
+    const deb = [...variations(EXAMPLE_A, 12), ...variations(notVulnerable(EXAMPLE_A), 8, 'nv')];
+    const { dir } = await makeBundle([{ name: 'debian/updater', records: deb }, BASE[1]], '2026-01-01T00:00:00Z');
+    const file = 'vulnerabilities/debian%2Fupdater.csv';
+    const lines = (await readFile(path.join(dir, file), 'utf8')).split('\n');
+    const bad = lines.findLastIndex((l) => l.endsWith(',"f"'));
+    expect(lines.slice(1, bad).filter((l) => l.endsWith(',"t"')).length).toBeGreaterThan(0);
+    await rewriteConsistently(dir, file, (t) => t.split('\n').map((l, i) => (i === bad ? edit(l) : l)).join('\n'));
+    const url = await createClairDb(16);
+    const before = await dumpClairTables(url);
+    const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e);
+    expect(err, String((err as Error).message ?? JSON.stringify(err))).toBeInstanceOf(Error);
+    expect((err as { exitCode?: number }).exitCode).toBe(5);
+    expect((err as Error).message).toContain(`${file} line ${bad + 1}: `);
+    expect((err as Error).message).toMatch(message);
+    expect(await dumpClairTables(url)).toBe(before);
   });
 
   it.each([

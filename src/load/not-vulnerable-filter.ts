@@ -1,0 +1,109 @@
+import { createReadStream } from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { BundleError } from '../errors.js';
+
+/**
+ * A bundle vulnerability CSV for a Clair schema without vuln.not_vulnerable (< 18), as a stream:
+ * `kept` gives the file without its last column, and without the "not vulnerable" records (which
+ * such a Clair would read as vulnerabilities; sql/load/drop-not-vulnerable.sql leaves them out of
+ * staged files the same way), for a COPY straight into vuln; `dropped` gives one CSV line per
+ * record left out: its hash field and its record number (from 1), for stage_left_out.
+ *
+ * The bundle writer (src/bundle/csv.ts) quotes every string and ends records with '\n', and
+ * not_vulnerable, the last column, is never NULL: every record ends with `,"t"\n` or `,"f"\n`.
+ * Inside a quoted field a quote is doubled, so those five bytes can only end a record; any
+ * other '\n' belongs to a field.
+ */
+export class NotVulnerableFilter extends Transform {
+  /** Records read; records left out. */
+  records = 0;
+  dropped = 0;
+  private carry: Buffer | null = null;
+  private header = true;
+
+  constructor(private readonly file: string, private readonly output: 'kept' | 'dropped') {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const out = this.output === 'kept' ? Buffer.allocUnsafe(buf.length) : undefined;
+    let written = 0;
+    const lines: string[] = [];
+    let start = 0;
+    let pos = 0;
+    if (this.header) {
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        this.carry = buf;
+        done();
+        return;
+      }
+      const header = buf.toString('utf8', 0, nl);
+      if (!header.endsWith(',"not_vulnerable"')) {
+        done(new BundleError(`${this.file} line 1: the header does not end with the not_vulnerable column`, { place: { file: this.file, record: 'line 1' } }));
+        return;
+      }
+      if (out) written += out.write(`${header.slice(0, -',"not_vulnerable"'.length)}\n`, written);
+      this.header = false;
+      start = pos = nl + 1;
+    }
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      pos = nl + 1;
+      // ,"t" or ,"f" before the newline: the end of a record.
+      if (nl - start < 4 || buf[nl - 4] !== 0x2c || buf[nl - 3] !== 0x22 || buf[nl - 1] !== 0x22) continue;
+      const flag = buf[nl - 2];
+      if (flag !== 0x74 && flag !== 0x66) continue;
+      this.records++;
+      if (flag === 0x74) {
+        this.dropped++;
+        if (!out) lines.push(`${buf.toString('latin1', start, buf.indexOf(0x2c, start))},${this.records}\n`);
+      } else if (out) {
+        written += buf.copy(out, written, start, nl - 4);
+        out[written++] = 10;
+      }
+      start = pos;
+    }
+    this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    if (out && written > 0) this.push(out.subarray(0, written));
+    if (lines.length) this.push(lines.join(''));
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.carry?.length || this.header) {
+      const record = this.header ? 'line 1' : `record ${this.records + 1}`;
+      done(new BundleError(`${this.file} ${record}: does not end with a not_vulnerable field ("t" or "f") and a newline`, { place: { file: this.file, record } }));
+      return;
+    }
+    done();
+  }
+}
+
+/**
+ * The file line (COPY's numbering: the header is line 1, each record one line) of the `kept`-th
+ * record a `kept` filter passed on, for a COPY error in the filtered stream: the kept-th record
+ * whose number is not among the dropped ones.
+ */
+export async function lineOfKeptRecord(abs: string, file: string, kept: number): Promise<number> {
+  let record = kept;
+  let rest = '';
+  const filter = new NotVulnerableFilter(file, 'dropped');
+  const source = createReadStream(abs);
+  source.on('error', (err) => filter.destroy(err));
+  for await (const chunk of source.pipe(filter) as AsyncIterable<Buffer>) {
+    const lines = (rest + chunk.toString('latin1')).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      // Dropped records come in file order: each one at or before the answer pushes it one further.
+      if (Number(line.slice(line.lastIndexOf(',') + 1)) > record) {
+        source.destroy();
+        return record + 1;
+      }
+      record++;
+    }
+  }
+  return record + 1;
+}

@@ -1,0 +1,51 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { csvHeader, csvLine } from '../../src/bundle/csv.js';
+import { lineOfKeptRecord, NotVulnerableFilter } from '../../src/load/not-vulnerable-filter.js';
+
+const HEADER = csvHeader(['hash', 'description', 'not_vulnerable']);
+const row = (hash: string, description: string, nv: boolean) => csvLine([`\\x${hash}`, description, nv ? 't' : 'f']);
+// Descriptions that hold what ends a record, inside quotes (written by the bundle's one encoder).
+const ROWS = [
+  row('01', 'plain', false),
+  row('02', 'ends like a record,"t"\nand goes on', true),
+  row('03', 'two\nlines,"f"\n', false),
+  row('04', '"t"', true),
+  row('05', 'last', false),
+];
+
+async function run(text: string, output: 'kept' | 'dropped', chunk: number): Promise<{ out: string; filter: NotVulnerableFilter }> {
+  const bytes = Buffer.from(text);
+  const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
+  const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output);
+  let out = '';
+  for await (const c of Readable.from(chunks).pipe(filter)) out += c.toString();
+  return { out, filter };
+}
+
+describe('NotVulnerableFilter: a vulnerability CSV for a schema without not_vulnerable', () => {
+  it.each([1, 3, 7, 64, 1 << 16])('keeps the "f" records without the column, and lists the "t" ones by number (chunks of %i bytes)', async (chunk) => {
+    const text = HEADER + ROWS.join('');
+    const kept = await run(text, 'kept', chunk);
+    expect(kept.out).toBe('"hash","description"\n"\\x01","plain"\n"\\x03","two\nlines,""f""\n"\n"\\x05","last"\n');
+    expect([kept.filter.records, kept.filter.dropped]).toEqual([5, 2]);
+    const dropped = await run(text, 'dropped', chunk);
+    expect(dropped.out).toBe('"\\x02",2\n"\\x04",4\n');
+  });
+
+  it('refuses a file whose last record does not end with the column, naming the record', async () => {
+    await expect(run(HEADER + ROWS[0] + '"\\x09","cut', 'kept', 8)).rejects.toThrow(/vulnerabilities\/x\.csv record 2: does not end with a not_vulnerable field/);
+    await expect(run('"hash","description"\n', 'kept', 8)).rejects.toThrow(/line 1: the header does not end with the not_vulnerable column/);
+  });
+
+  it('finds the file line of a kept record (COPY numbers the header 1)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nv-filter-'));
+    const file = path.join(dir, 'x.csv');
+    await writeFile(file, HEADER + ROWS.join(''));
+    // Kept records 1, 2, 3 are the file's records 1, 3, 5: lines 2, 4, 6.
+    expect(await Promise.all([1, 2, 3].map((k) => lineOfKeptRecord(file, 'x.csv', k)))).toEqual([2, 4, 6]);
+  });
+});
