@@ -152,9 +152,9 @@ export function judgeScan(f: ExpectedFile, scan: FileScan, complete: boolean): v
 }
 
 /** A read stream of a bundle file that fails (BundleError) as soon as its content does not match `f`. */
-export function checkedReadStream(dir: string, f: ExpectedFile): NodeJS.ReadableStream {
+export function checkedReadStream(dir: string, f: ExpectedFile, highWaterMark?: number): NodeJS.ReadableStream {
   const check = new FileCheck(f.columns?.length);
-  const source = createReadStream(path.join(dir, ...f.path.split('/')));
+  const source = createReadStream(path.join(dir, ...f.path.split('/')), { highWaterMark });
   const checker = checkingStream(check, (scan, complete) => judgeScan(f, scan, complete));
   source.on('error', (err) => checker.destroy(err));
   return source.pipe(checker);

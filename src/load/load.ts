@@ -5,14 +5,14 @@ import { migrate } from 'postgres-migrations';
 import { checkedReadStream, csvFiles, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
-import { AppError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
+import { AppError, BundleError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
 import { copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
-import { lineOfKeptRecord, NotVulnerableFilter } from './not-vulnerable-filter.js';
+import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 
 export interface LoadOptions {
@@ -427,11 +427,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         // Straight into a vuln without not_vulnerable (schema < 18): the file without that column
         // and without its "not vulnerable" records, which then go to stage_left_out (hash, record
         // number) in a second read of the file, as drop-not-vulnerable.sql leaves staged ones out.
+        // The first read checks the file as any copied file; the second gives the records the
+        // first one left out, which must be the same ones (compared by digest below).
         const read = (output: 'kept' | 'dropped') => {
           const filter = new NotVulnerableFilter(step.file, output);
-          // The first read checks the file as any copied file; the second, that it is the same file.
-          const check = deferredCheck && (output === 'kept' ? deferredCheck : checksumOnly(deferredCheck));
-          const source: NodeJS.ReadableStream = check ? checkedReadStream(opts.bundle, check) : createReadStream(abs(step.file));
+          const source: NodeJS.ReadableStream = output === 'kept' && deferredCheck
+            ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
           source.on('error', (err: Error) => filter.destroy(err));
           return { filter, stream: source.pipe(filter) };
         };
@@ -442,13 +443,18 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
           expected: () => (manifestRows.get(step.file)?.rows ?? 0) - kept!.dropped,
           lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
         });
-        const dropped = kept!.dropped;
-        if (dropped > 0) {
+        if (kept!.dropped > 0) {
+          let again: NotVulnerableFilter | undefined;
           await copyStep(leftOutCopy(step), {
             phase: `copy:${step.file}:left-out`,
             before: () => runSql(client, 'left-out-updater', { updater: step.updater }),
-            source: () => read('dropped').stream,
-            expected: dropped,
+            source: () => { const r = read('dropped'); again = r.filter; return r.stream; },
+            expected: kept!.dropped,
+            after: async () => {
+              if (again!.droppedDigest() !== kept!.droppedDigest()) {
+                throw new BundleError(`${step.file} changed while it was being loaded (its "not vulnerable" records differ between two reads)`, { place: { file: step.file } });
+              }
+            },
           });
         }
         continue;

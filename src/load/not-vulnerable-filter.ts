@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
@@ -14,10 +15,15 @@ import { BundleError } from '../errors.js';
  * Inside a quoted field a quote is doubled, so those five bytes can only end a record; any
  * other '\n' belongs to a field.
  */
+/** Read size for the filtered file: bigger chunks, fewer copies of a record cut at a chunk's end. */
+export const READ_CHUNK = 1 << 20;
+
 export class NotVulnerableFilter extends Transform {
   /** Records read; records left out. */
   records = 0;
   dropped = 0;
+  /** sha256 of the `dropped` output, computed in both modes: two reads of one file must agree. */
+  private readonly droppedHash = createHash('sha256');
   private carry: Buffer | null = null;
   private header = true;
 
@@ -59,7 +65,7 @@ export class NotVulnerableFilter extends Transform {
       this.records++;
       if (flag === 0x74) {
         this.dropped++;
-        if (!out) lines.push(`${buf.toString('latin1', start, buf.indexOf(0x2c, start))},${this.records}\n`);
+        lines.push(`${buf.toString('latin1', start, buf.indexOf(0x2c, start))},${this.records}\n`);
       } else if (out) {
         written += buf.copy(out, written, start, nl - 4);
         out[written++] = 10;
@@ -68,8 +74,17 @@ export class NotVulnerableFilter extends Transform {
     }
     this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
     if (out && written > 0) this.push(out.subarray(0, written));
-    if (lines.length) this.push(lines.join(''));
+    if (lines.length) {
+      const text = lines.join('');
+      this.droppedHash.update(text);
+      if (!out) this.push(text);
+    }
     done();
+  }
+
+  /** The sha256 of the dropped records' lines (after the end of the stream). */
+  droppedDigest(): string {
+    return this.droppedHash.copy().digest('hex');
   }
 
   override _flush(done: TransformCallback): void {
@@ -91,7 +106,7 @@ export async function lineOfKeptRecord(abs: string, file: string, kept: number):
   let record = kept;
   let rest = '';
   const filter = new NotVulnerableFilter(file, 'dropped');
-  const source = createReadStream(abs);
+  const source = createReadStream(abs, { highWaterMark: READ_CHUNK });
   source.on('error', (err) => filter.destroy(err));
   for await (const chunk of source.pipe(filter) as AsyncIterable<Buffer>) {
     const lines = (rest + chunk.toString('latin1')).split('\n');

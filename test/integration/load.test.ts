@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { loadBundle, type LoadOptions } from '../../src/load/load.js';
 import { BundleError, RefusedError } from '../../src/errors.js';
 import { createClairDb, dumpClairTables, logicalDump, query } from '../helpers/db.js';
@@ -291,6 +292,25 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     const keys = 'SELECT k.digest, v.hash FROM clair_bundle.row_key k LEFT JOIN vuln v ON v.id = k.vuln ORDER BY 1';
     expect(await query(direct, keys)).toEqual(await query(staged, keys));
     expect((await query(direct, 'SELECT count(*)::int AS n FROM clair_bundle.row_key WHERE vuln IS NULL'))[0].n).toBe(leftOut);
+  });
+
+  it('schema 16: refuses the file if it changes between its two reads (the records left out must be the same)', async () => {
+    const deb = [...variations(EXAMPLE_A, 12), ...variations(notVulnerable(EXAMPLE_A), 8, 'nv')];
+    const { dir } = await makeBundle([{ name: 'debian/updater', records: deb }, BASE[1]], '2026-01-01T00:00:00Z');
+    const file = 'vulnerabilities/debian%2Fupdater.csv';
+    const url = await createClairDb(16);
+    const before = await dumpClairTables(url);
+    // Right after the first read (copied into vuln), one "not vulnerable" record becomes a vulnerable one.
+    const log = createLogger({ level: 'info', format: 'json', write: (line) => {
+      if (JSON.parse(line).msg === 'copied' && JSON.parse(line).file === file) {
+        const abs = path.join(dir, file);
+        writeFileSync(abs, readFileSync(abs, 'utf8').replace(',"t"\n', ',"f"\n'));
+      }
+    } });
+    const err = await loadBundle({ ...opts(dir, url), log }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as Error).message).toMatch(/vulnerabilities\/debian%2Fupdater\.csv changed while it was being loaded/);
+    expect(await dumpClairTables(url)).toBe(before);
   });
 
   it.each([
