@@ -265,10 +265,20 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
   // debian/updater (24 rows) is the biggest: copied with COPY … FREEZE; osv/npm is staged. Two of
   // its descriptions hold what ends a CSV record (schema 16's copy filters the file record by record).
   const tricky = { ...EXAMPLE_A, name: 'CVE-NEWLINES', description: 'ends like a record,"t"\nthen,"f"\r\nand more\n' };
-  const records: UpdaterInput[] = [{ ...BASE[0], records: [...(BASE[0].records as Vulnerability[]), tricky, notVulnerable(tricky)] }, ...BASE.slice(1)];
-  it.each([[20, 24, 0], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
+  // The left-out record has an alias no other record has: not in Clair's alias table before schema 18.
+  const leftOutAlias = { ...notVulnerable(tricky), aliases: [{ space: 'CVE', name: '2099-9999' }] };
+  const records: UpdaterInput[] = [{ ...BASE[0], records: [...(BASE[0].records as Vulnerability[]), tricky, leftOutAlias] }, ...BASE.slice(1)];
+  /** Schema 17 (aliases, no vuln.not_vulnerable): the schema-20 stand-in taken back. */
+  const clairDb = async (schema: 16 | 17 | 20): Promise<string> => {
+    if (schema !== 17) return createClairDb(schema);
+    const url = await createClairDb(20);
+    await query(url, 'ALTER TABLE vuln DROP COLUMN not_vulnerable');
+    await query(url, 'DELETE FROM libvuln_migrations WHERE version > 17');
+    return url;
+  };
+  it.each([[20, 24, 0], [17, 22, 2], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
     const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
-    const direct = await createClairDb(schema);
+    const direct = await clairDb(schema);
     const summary = await loadBundle(opts(dir, direct, { verifyUpFrontBytes: 0 }));
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
     // (The staged osv/npm rows share the last page, which is not all-visible.)
@@ -277,7 +287,7 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(await query(direct, "SELECT description FROM vuln WHERE name = 'CVE-NEWLINES'")).toEqual([{ description: tricky.description }]);
     expect(await query(direct, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'")).toEqual([{ column_default: null }]);
     // A bundle without the manifest's vuln_csv_as_stored (an earlier build) is staged: same tables.
-    const staged = await createClairDb(schema);
+    const staged = await clairDb(schema);
     const old = `${dir}-staged`;
     await cp(dir, old, { recursive: true });
     const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
@@ -292,6 +302,12 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     const keys = 'SELECT k.digest, v.hash FROM clair_bundle.row_key k LEFT JOIN vuln v ON v.id = k.vuln ORDER BY 1';
     expect(await query(direct, keys)).toEqual(await query(staged, keys));
     expect((await query(direct, 'SELECT count(*)::int AS n FROM clair_bundle.row_key WHERE vuln IS NULL'))[0].n).toBe(leftOut);
+    if (schema !== 16) {
+      // Alias names too: none only a left-out record had.
+      const names = 'SELECT ns.namespace, a.name FROM alias a JOIN alias_namespace ns ON ns.id = a.namespace ORDER BY 1, 2';
+      expect(await query(direct, names)).toEqual(await query(staged, names));
+      expect((await query(direct, names)).some((r) => r.name === '2099-9999')).toBe(schema === 20);
+    }
   });
 
   it('schema 16: refuses the file if it changes between its two reads (the records left out must be the same)', async () => {
