@@ -170,6 +170,9 @@ async function connect(opts: LoadOptions): Promise<pg.Client> {
   // Staging tables are temporary: give them more than the default 8 MB of local buffers (must be
   // set before the session's first temporary table).
   await client.query("SET temp_buffers = '256MB'").catch(() => undefined);
+  // Each big statement of a load runs once: compiling it (JIT, ~0.3 s each) costs more than it saves
+  // (1 M rows: 0.4 s less in all; 9 M: no difference).
+  await client.query('SET jit = off').catch(() => undefined);
   // A session of ours the network cut off (or a stalled client) must not hold the transaction, its
   // locks and the load lock until TCP notices: the server ends it once idle that long.
   const idle = timeout > 0 ? Math.max(1000, Math.floor(timeout)) : DEFAULT_IDLE_TIMEOUT_MS;
