@@ -40,21 +40,22 @@ DO $$
 DECLARE
   bad record;
   kept bigint;
-  record bigint;
+  n bigint;
   next bigint;
 BEGIN
   SELECT s.id, s.problem INTO bad FROM stage_direct s WHERE s.problem IS NOT NULL ORDER BY s.id LIMIT 1;
   IF FOUND THEN
     -- The row's place among the copied ones; on a schema < 18 the records left out while copying
-    -- (stage_left_out.ord) count too: its record is the kept-th one not left out.
+    -- (stage_left_out.ord) count too: its record n is the kept-th one not left out, the smallest
+    -- n = kept + (records left out up to n).
     kept := bad.id - (SELECT min(id) FROM stage_direct) + 1;
-    record := kept;
+    n := kept;
     LOOP
-      next := kept + (SELECT count(*) FROM stage_left_out l JOIN stage_direct_plan d ON d.name = l.updater WHERE l.ord <= record);
-      EXIT WHEN next = record;
-      record := next;
+      next := kept + (SELECT count(*) FROM stage_left_out l JOIN stage_direct_plan d ON d.name = l.updater WHERE l.ord <= n);
+      EXIT WHEN next = n;
+      n := next;
     END LOOP;
-    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan), record + 1, bad.problem
+    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan), n + 1, bad.problem
       USING ERRCODE = 'CB005';
   END IF;
 END

@@ -92,8 +92,9 @@ export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<str
 
 /**
  * The load's phases, in order (verify, connect, check-schema, migrate, lock, decide, begin,
- * lock-updaters, create-staging, plan-updaters, copy:<file>…, each merge step, record-load,
- * commit): each one is announced with a debug log line `phase` before it starts.
+ * lock-updaters, create-staging, plan-updaters, copy:<file>… (with copy:<file>:left-out and
+ * verify:<file> on an older schema), each merge step, record-load, commit): each one is announced
+ * with a debug log line `phase` before it starts.
  */
 class Phases {
   current = '';
@@ -231,13 +232,13 @@ async function planKeyed(client: pg.Client): Promise<Map<string, KeyedUpdater>> 
  * alone prove it is the builder's output; the checked stream skips its own CSV scan (4× slower than
  * hashing alone).
  */
+function checksumOnly(f: ExpectedFile): ExpectedFile {
+  return { path: f.path, sha256: f.sha256, size: f.size };
+}
+
 /** Reads a stream to its end (a checked read stream: for its check only). */
 async function drain(stream: NodeJS.ReadableStream): Promise<void> {
   for await (const _ of stream as AsyncIterable<unknown>) { /* the check is the point */ }
-}
-
-function checksumOnly(f: ExpectedFile): ExpectedFile {
-  return { path: f.path, sha256: f.sha256, size: f.size };
 }
 
 function toResults(rows: unknown): UpdaterResult[] {
@@ -408,6 +409,42 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
       }
     }
+    /**
+     * The file copied straight into a vuln without not_vulnerable (schema < 18): without that
+     * column and without its "not vulnerable" records, which then go to stage_left_out (hash,
+     * record number) from a second read of the file, as drop-not-vulnerable.sql leaves staged ones
+     * out. The first read checks the file as any copied file; the second must find the same
+     * records left out (compared by digest).
+     */
+    const copyWithoutNotVulnerable = async (step: CopyStep, deferredCheck: ExpectedFile | undefined) => {
+      const read = (output: 'kept' | 'dropped') => {
+        const filter = new NotVulnerableFilter(step.file, output);
+        const source: NodeJS.ReadableStream = output === 'kept' && deferredCheck
+          ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
+        source.on('error', (err: Error) => filter.destroy(err));
+        return { filter, stream: source.pipe(filter) };
+      };
+      let kept: NotVulnerableFilter | undefined;
+      await copyStep(step, {
+        into: directCopy(step, false),
+        source: () => { const r = read('kept'); kept = r.filter; return r.stream; },
+        expected: () => (manifestRows.get(step.file)?.rows ?? 0) - kept!.dropped,
+        lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
+      });
+      if (kept!.dropped === 0) return;
+      let again: NotVulnerableFilter | undefined;
+      await copyStep(leftOutCopy(step), {
+        phase: `copy:${step.file}:left-out`,
+        before: () => runSql(client, 'left-out-updater', { updater: step.updater }),
+        source: () => { const r = read('dropped'); again = r.filter; return r.stream; },
+        expected: kept!.dropped,
+        after: async () => {
+          if (again!.droppedDigest() !== kept!.droppedDigest()) {
+            throw new BundleError(`${step.file} changed while it was being loaded (its "not vulnerable" records differ between two reads)`, { place: { file: step.file } });
+          }
+        },
+      });
+    };
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
       const u = manifest.updaters.find((x) => x.name === step.updater)!;
@@ -427,39 +464,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         continue;
       }
       if (direct && step.table === 'stage_vuln' && step.updater === direct.name && !features.has_not_vulnerable) {
-        // Straight into a vuln without not_vulnerable (schema < 18): the file without that column
-        // and without its "not vulnerable" records, which then go to stage_left_out (hash, record
-        // number) in a second read of the file, as drop-not-vulnerable.sql leaves staged ones out.
-        // The first read checks the file as any copied file; the second gives the records the
-        // first one left out, which must be the same ones (compared by digest below).
-        const read = (output: 'kept' | 'dropped') => {
-          const filter = new NotVulnerableFilter(step.file, output);
-          const source: NodeJS.ReadableStream = output === 'kept' && deferredCheck
-            ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
-          source.on('error', (err: Error) => filter.destroy(err));
-          return { filter, stream: source.pipe(filter) };
-        };
-        let kept: NotVulnerableFilter | undefined;
-        await copyStep(step, {
-          into: directCopy(step, false),
-          source: () => { const r = read('kept'); kept = r.filter; return r.stream; },
-          expected: () => (manifestRows.get(step.file)?.rows ?? 0) - kept!.dropped,
-          lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
-        });
-        if (kept!.dropped > 0) {
-          let again: NotVulnerableFilter | undefined;
-          await copyStep(leftOutCopy(step), {
-            phase: `copy:${step.file}:left-out`,
-            before: () => runSql(client, 'left-out-updater', { updater: step.updater }),
-            source: () => { const r = read('dropped'); again = r.filter; return r.stream; },
-            expected: kept!.dropped,
-            after: async () => {
-              if (again!.droppedDigest() !== kept!.droppedDigest()) {
-                throw new BundleError(`${step.file} changed while it was being loaded (its "not vulnerable" records differ between two reads)`, { place: { file: step.file } });
-              }
-            },
-          });
-        }
+        await copyWithoutNotVulnerable(step, deferredCheck);
         continue;
       }
       await copyStep(step, {

@@ -3,6 +3,9 @@ import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
 
+/** Read size for the filtered file: bigger chunks, fewer copies of a record cut at a chunk's end. */
+export const READ_CHUNK = 1 << 20;
+
 /**
  * A bundle vulnerability CSV for a Clair schema without vuln.not_vulnerable (< 18), as a stream:
  * `kept` gives the file without its last column, and without the "not vulnerable" records (which
@@ -15,9 +18,6 @@ import { BundleError } from '../errors.js';
  * Inside a quoted field a quote is doubled, so those five bytes can only end a record; any
  * other '\n' belongs to a field.
  */
-/** Read size for the filtered file: bigger chunks, fewer copies of a record cut at a chunk's end. */
-export const READ_CHUNK = 1 << 20;
-
 export class NotVulnerableFilter extends Transform {
   /** Records read; records left out. */
   records = 0;
