@@ -8,10 +8,15 @@
 -- vuln, a foreign key into vuln this tool does not know) stages every file as before.
 -- With trusted links the links' foreign keys stay (fast-path-begin.sql): their tables, empty as
 -- vuln is and locked with it, are truncated along with it.
-CREATE TEMP TABLE stage_direct_plan (name text NOT NULL, file text NOT NULL) ON COMMIT DROP;
+-- shift: on a schema < 18, whose vuln lacks not_vulnerable, the loader leaves the "not vulnerable"
+-- records out of the file it copies and writes the ids itself, from a block of vuln's sequence
+-- reserved here: the file's record n gets id shift + n, so ids still follow the file's records
+-- (direct-end.sql, record-keys.sql). NULL: the COPY takes ids from the sequence, in file order.
+CREATE TEMP TABLE stage_direct_plan (name text NOT NULL, file text NOT NULL, shift bigint) ON COMMIT DROP;
 DO $$
 DECLARE
   referencing regclass[] := ARRAY(SELECT DISTINCT conrelid::regclass FROM pg_constraint WHERE confrelid = 'vuln'::regclass AND contype = 'f');
+  seq text := pg_get_serial_sequence('vuln', 'id');
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM stage_rebuild)
       OR NOT referencing <@ array_remove(ARRAY['uo_vuln'::regclass, to_regclass('vulnerability_alias'), to_regclass('vulnerability_self')], NULL) THEN
@@ -25,10 +30,20 @@ BEGIN
   -- The same updater resolve-vulns.sql calls the biggest.
   ORDER BY p.row_count DESC, p.name
   LIMIT 1;
-  IF FOUND THEN
-    EXECUTE format('TRUNCATE %s', array_to_string('vuln'::regclass || referencing, ', '));
-    ALTER TABLE vuln ALTER COLUMN hash_kind SET DEFAULT 'md5';
+  IF NOT FOUND THEN
+    RETURN;
   END IF;
+  IF NOT (SELECT has_not_vulnerable FROM stage_run) THEN
+    IF seq IS NULL THEN
+      DELETE FROM stage_direct_plan; -- (not Clair's bigserial id: everything is staged)
+      RETURN;
+    END IF;
+    UPDATE stage_direct_plan d
+    SET shift = setval(seq, nextval(seq) + p.row_count - 1) - p.row_count
+    FROM stage_plan p WHERE p.name = d.name;
+  END IF;
+  EXECUTE format('TRUNCATE %s', array_to_string('vuln'::regclass || referencing, ', '));
+  ALTER TABLE vuln ALTER COLUMN hash_kind SET DEFAULT 'md5';
 END
 $$;
-SELECT name, file FROM stage_direct_plan;
+SELECT name, file, shift FROM stage_direct_plan;

@@ -1,8 +1,8 @@
 -- After the COPY straight into vuln (direct-begin.sql): vuln.hash_kind loses its default again,
 -- and the copied rows are read once for their ids and keys (stage_direct) and for what
 -- stage_vuln's constraints would have refused (create-staging.sql), reported like a COPY error:
--- file and line (ids follow the file's lines: one COPY, and vuln's table lock keeps other writers out;
--- on a schema < 18, the lines of the records left out while copying are skipped).
+-- file and line (ids follow the file's records: one COPY, and vuln's table lock keeps other writers
+-- out; on a schema < 18 the loader wrote them, record n's id = stage_direct_plan.shift + n).
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
 INSERT INTO stage_direct (id, hash, updater, problem, lookup_bytes)
 SELECT v.id, v.hash, v.updater,
@@ -28,34 +28,25 @@ SELECT v.id, v.hash, v.updater,
 FROM vuln v CROSS JOIN stage_direct_plan d;
 -- Before any is given up (below): vuln holds only the copied rows, its primary key gives the first
 -- and last ids, and the COPY was checked to have as many rows as the manifest says. Without gaps,
--- the id of the file's line n is first + n - 1 (not for a keyed updater, whose stored keys stay).
+-- the id of the file's record n is first + n - 1; ids the loader wrote (schema < 18) are shift + n,
+-- within the reserved block (not for a keyed updater, whose stored keys stay).
 INSERT INTO stage_direct_shift
-SELECT d.name, v.first_id - 1
+SELECT d.name, coalesce(d.shift, v.first_id - 1)
 FROM stage_direct_plan d
 JOIN stage_plan p ON p.name = d.name
 CROSS JOIN (SELECT min(id) AS first_id, max(id) AS last_id FROM vuln) v
-WHERE v.last_id - v.first_id + 1 = p.row_count
+WHERE CASE WHEN d.shift IS NULL THEN v.last_id - v.first_id + 1 = p.row_count
+           ELSE v.first_id > d.shift AND v.last_id <= d.shift + p.row_count END
   AND NOT EXISTS (SELECT 1 FROM stage_keyed x WHERE x.name = d.name);
 DO $$
 DECLARE
   bad record;
-  kept bigint;
-  n bigint;
-  next bigint;
 BEGIN
   SELECT s.id, s.problem INTO bad FROM stage_direct s WHERE s.problem IS NOT NULL ORDER BY s.id LIMIT 1;
   IF FOUND THEN
-    -- The row's place among the copied ones; on a schema < 18 the records left out while copying
-    -- (stage_left_out.ord) count too: its record n is the kept-th one not left out, the smallest
-    -- n = kept + (records left out up to n).
-    kept := bad.id - (SELECT min(id) FROM stage_direct) + 1;
-    n := kept;
-    LOOP
-      next := kept + (SELECT count(*) FROM stage_left_out l JOIN stage_direct_plan d ON d.name = l.updater WHERE l.ord <= n);
-      EXIT WHEN next = n;
-      n := next;
-    END LOOP;
-    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan), n + 1, bad.problem
+    -- Record n is on line n + 1 (the header is line 1).
+    RAISE EXCEPTION '% line %: %', (SELECT file FROM stage_direct_plan),
+      bad.id - coalesce((SELECT shift FROM stage_direct_plan), (SELECT min(id) FROM stage_direct) - 1) + 1, bad.problem
       USING ERRCODE = 'CB005';
   END IF;
 END
@@ -79,5 +70,11 @@ INSERT INTO stage_direct_lost (hash, updater) SELECT hash, updater FROM lost;
 DELETE FROM stage_direct d USING stage_direct_lost l WHERE l.hash = d.hash;
 INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM stage_direct GROUP BY updater;
 -- Statistics (and the all-visible pages COPY FREEZE left) for the joins and the foreign-key
--- checks that follow.
+-- checks that follow; for the small tables too, which the planner would otherwise take for big
+-- ones and sort millions of row keys to merge with, and for the keys, whose count per updater it
+-- would otherwise underestimate and hash instead of the few left out (record-keys.sql).
 ANALYZE vuln;
+ANALYZE stage_direct_lost;
+ANALYZE stage_direct_shift;
+ANALYZE stage_left_out;
+ANALYZE stage_row_key;

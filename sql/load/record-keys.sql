@@ -9,17 +9,19 @@ DELETE FROM clair_bundle.row_key m
 USING stage_plan p
 WHERE m.updater = p.name AND p.changed AND NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = p.name);
 DELETE FROM clair_bundle.row_key m USING stage_gone g WHERE m.updater = g.updater AND m.digest = g.digest;
--- The updater copied straight into vuln (direct-end.sql): its ids follow its file's lines, one per
--- line, and its keys file lists the same lines in the same order (the loader copies a keys file only
--- when it was made from that very file and has as many lines), so when the ids have no gaps
--- (stage_direct_shift) a key's id is its line number plus a shift: no join of millions of keys with
--- millions of ids. The few rows given up to a staged updater (stage_direct_lost) go through the
--- join below.
+-- The updater copied straight into vuln (direct-end.sql): its ids follow its file's records, one
+-- per record, and its keys file lists the same records in the same order (the loader copies a keys
+-- file only when it was made from that very file and has as many lines), so when the ids have no
+-- gaps (stage_direct_shift) a key's id is its line number plus a shift: no join of millions of
+-- keys with millions of ids. The records a schema < 18 left out while copying (stage_left_out.ord)
+-- have no row: their keys get none. The few rows given up to a staged updater
+-- (stage_direct_lost) go through the join below.
 INSERT INTO clair_bundle.row_key (updater, digest, vuln)
-SELECT k.updater, k.digest, k.ord + t.shift
+SELECT k.updater, k.digest, CASE WHEN l.ord IS NULL THEN k.ord + t.shift END
 FROM stage_row_key k
 JOIN stage_direct_shift t ON t.updater = k.updater
-WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost l WHERE l.hash = k.hash AND l.updater = k.updater);
+LEFT JOIN stage_left_out l ON l.updater = k.updater AND l.ord = k.ord
+WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost g WHERE g.hash = k.hash AND g.updater = k.updater);
 -- Every other key to store: of a keyed updater, its changed keys; of any other, all of its keys (of
 -- the copied updater: those given up). Kept, with statistics, for the two joins below (after an
 -- initial load that copied the biggest updater straight into vuln, they are few).

@@ -356,7 +356,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     // An initial load may copy its biggest vulnerability file straight into vuln (direct-begin.sql);
     // a refresh may stage only the rows whose keys are new (plan-keyed.sql).
     const early = !opts.dryRun && manifest.vuln_csv_as_stored === true;
-    let direct: { name: string; file: string } | undefined;
+    let direct: { name: string; file: string; shift: string | null } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     const manifestRows = csvFiles(manifest);
@@ -405,7 +405,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       log.info('merged', { step: 'plan-keyed', ms: Date.now() - planned });
       for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
       if (early) {
-        [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
+        [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string; shift: string | null }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
         if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
       }
     }
@@ -413,12 +413,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * The file copied straight into a vuln without not_vulnerable (schema < 18): without that
      * column and without its "not vulnerable" records, which then go to stage_left_out (hash,
      * record number) from a second read of the file, as drop-not-vulnerable.sql leaves staged ones
-     * out. The first read checks the file as any copied file; the second must find the same
+     * out. Each copied record gets the id `shift` + its record number (direct-begin.sql reserved
+     * them). The first read checks the file as any copied file; the second must find the same
      * records left out (compared by digest).
      */
-    const copyWithoutNotVulnerable = async (step: CopyStep, deferredCheck: ExpectedFile | undefined) => {
+    const copyWithoutNotVulnerable = async (step: CopyStep, deferredCheck: ExpectedFile | undefined, shift: number) => {
+      const rows = manifestRows.get(step.file)?.rows ?? 0;
+      if (!Number.isSafeInteger(shift + rows)) throw new LoadFailedError(`load failed and was rolled back: vuln ids past ${Number.MAX_SAFE_INTEGER} are not supported`);
       const read = (output: 'kept' | 'dropped') => {
-        const filter = new NotVulnerableFilter(step.file, output);
+        const filter = new NotVulnerableFilter(step.file, output, shift);
         const source: NodeJS.ReadableStream = output === 'kept' && deferredCheck
           ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
         source.on('error', (err: Error) => filter.destroy(err));
@@ -428,7 +431,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       await copyStep(step, {
         into: directCopy(step, false),
         source: () => { const r = read('kept'); kept = r.filter; return r.stream; },
-        expected: () => (manifestRows.get(step.file)?.rows ?? 0) - kept!.dropped,
+        expected: () => rows - kept!.dropped,
         lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
       });
       if (kept!.dropped === 0) return;
@@ -464,7 +467,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         continue;
       }
       if (direct && step.table === 'stage_vuln' && step.updater === direct.name && !features.has_not_vulnerable) {
-        await copyWithoutNotVulnerable(step, deferredCheck);
+        await copyWithoutNotVulnerable(step, deferredCheck, Number(direct.shift));
         continue;
       }
       await copyStep(step, {

@@ -10,8 +10,9 @@ export const READ_CHUNK = 1 << 20;
  * A bundle vulnerability CSV for a Clair schema without vuln.not_vulnerable (< 18), as a stream:
  * `kept` gives the file without its last column, and without the "not vulnerable" records (which
  * such a Clair would read as vulnerabilities; sql/load/drop-not-vulnerable.sql leaves them out of
- * staged files the same way), for a COPY straight into vuln; `dropped` gives one CSV line per
- * record left out: its hash field and its record number (from 1), for stage_left_out.
+ * staged files the same way), each record with its id (`shift` + its record number) in a first
+ * column, for a COPY straight into vuln; `dropped` gives one CSV line per record left out: its
+ * hash field and its record number (from 1), for stage_left_out.
  *
  * The bundle writer (src/bundle/csv.ts) quotes every string and ends records with '\n', and
  * not_vulnerable, the last column, is never NULL: every record ends with `,"t"\n` or `,"f"\n`.
@@ -27,14 +28,17 @@ export class NotVulnerableFilter extends Transform {
   private carry: Buffer | null = null;
   private header = true;
 
-  constructor(private readonly file: string, private readonly output: 'kept' | 'dropped') {
+  constructor(private readonly file: string, private readonly output: 'kept' | 'dropped', private readonly shift = 0) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const out = this.output === 'kept' ? Buffer.allocUnsafe(buf.length) : undefined;
-    let written = 0;
+    const kept = this.output === 'kept';
+    let head = '';
+    /** Kept records: their ids, and where each starts and ends (before its `,"f"`). */
+    const ids: string[] = [];
+    const spans: number[] = [];
     const lines: string[] = [];
     let start = 0;
     let pos = 0;
@@ -50,7 +54,7 @@ export class NotVulnerableFilter extends Transform {
         done(new BundleError(`${this.file} line 1: the header does not end with the not_vulnerable column`, { place: { file: this.file, record: 'line 1' } }));
         return;
       }
-      if (out) written += out.write(`${header.slice(0, -',"not_vulnerable"'.length)}\n`, written);
+      head = `"id",${header.slice(0, -',"not_vulnerable"'.length)}\n`;
       this.header = false;
       start = pos = nl + 1;
     }
@@ -66,18 +70,29 @@ export class NotVulnerableFilter extends Transform {
       if (flag === 0x74) {
         this.dropped++;
         lines.push(`${buf.toString('latin1', start, buf.indexOf(0x2c, start))},${this.records}\n`);
-      } else if (out) {
-        written += buf.copy(out, written, start, nl - 4);
-        out[written++] = 10;
+      } else if (kept) {
+        ids.push(`${this.shift + this.records},`);
+        spans.push(start, nl - 4);
       }
       start = pos;
     }
     this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
-    if (out && written > 0) this.push(out.subarray(0, written));
+    if (kept && (head || ids.length)) {
+      let size = head.length;
+      for (let i = 0; i < ids.length; i++) size += ids[i].length + spans[2 * i + 1] - spans[2 * i] + 1;
+      const out = Buffer.allocUnsafe(size);
+      let at = out.write(head, 0, 'latin1');
+      for (let i = 0; i < ids.length; i++) {
+        at += out.write(ids[i], at, 'latin1');
+        at += buf.copy(out, at, spans[2 * i], spans[2 * i + 1]);
+        out[at++] = 10;
+      }
+      this.push(out);
+    }
     if (lines.length) {
       const text = lines.join('');
       this.droppedHash.update(text);
-      if (!out) this.push(text);
+      if (!kept) this.push(text);
     }
     done();
   }

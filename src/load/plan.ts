@@ -60,10 +60,10 @@ export function keyCopies(manifest: Manifest): CopyStep[] {
 /**
  * The COPY of a vulnerability file straight into vuln, instead of into stage_vuln. A schema without
  * vuln.not_vulnerable (< 18) gets the file without that column and without the records it leaves
- * out (src/load/not-vulnerable-filter.ts).
+ * out, and with each record's id (src/load/not-vulnerable-filter.ts).
  */
 export function directCopy(step: CopyStep, hasNotVulnerable: boolean): CopyStep {
-  return { ...step, table: 'vuln', format: DIRECT_FORMAT, columns: hasNotVulnerable ? step.columns : step.columns.filter((c) => c !== 'not_vulnerable') };
+  return { ...step, table: 'vuln', format: DIRECT_FORMAT, columns: hasNotVulnerable ? step.columns : ['id', ...step.columns.filter((c) => c !== 'not_vulnerable')] };
 }
 
 /** The records left out of a direct COPY on a schema < 18 (hash, record number), into stage_left_out. */

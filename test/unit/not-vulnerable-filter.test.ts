@@ -17,20 +17,20 @@ const ROWS = [
   row('05', 'last', false),
 ];
 
-async function run(text: string, output: 'kept' | 'dropped', chunk: number): Promise<{ out: string; filter: NotVulnerableFilter }> {
+async function run(text: string, output: 'kept' | 'dropped', chunk: number, shift = 0): Promise<{ out: string; filter: NotVulnerableFilter }> {
   const bytes = Buffer.from(text);
   const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
-  const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output);
+  const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output, shift);
   let out = '';
   for await (const c of Readable.from(chunks).pipe(filter)) out += c.toString();
   return { out, filter };
 }
 
 describe('NotVulnerableFilter: a vulnerability CSV for a schema without not_vulnerable', () => {
-  it.each([1, 3, 7, 64, 1 << 16])('keeps the "f" records without the column, and lists the "t" ones by number (chunks of %i bytes)', async (chunk) => {
+  it.each([1, 3, 7, 64, 1 << 16])('keeps the "f" records without the column and with their ids (shift + record number), and lists the "t" ones by number (chunks of %i bytes)', async (chunk) => {
     const text = HEADER + ROWS.join('');
-    const kept = await run(text, 'kept', chunk);
-    expect(kept.out).toBe('"hash","description"\n"\\x01","plain"\n"\\x03","two\nlines,""f""\n"\n"\\x05","last"\n');
+    const kept = await run(text, 'kept', chunk, 1000);
+    expect(kept.out).toBe('"id","hash","description"\n1001,"\\x01","plain"\n1003,"\\x03","two\nlines,""f""\n"\n1005,"\\x05","last"\n');
     expect([kept.filter.records, kept.filter.dropped]).toEqual([5, 2]);
     const dropped = await run(text, 'dropped', chunk);
     expect(dropped.out).toBe('"\\x02",2\n"\\x04",4\n');
