@@ -21,7 +21,9 @@ SELECT k.updater, k.digest, CASE WHEN l.ord IS NULL THEN k.ord + t.shift END
 FROM stage_row_key k
 JOIN stage_direct_shift t ON t.updater = k.updater
 LEFT JOIN stage_left_out l ON l.updater = k.updater AND l.ord = k.ord
-WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost g WHERE g.hash = k.hash AND g.updater = k.updater);
+WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost g WHERE g.hash = k.hash AND g.updater = k.updater)
+  -- (read nothing at all unless a file was copied: a refresh's keys may number millions)
+  AND EXISTS (SELECT 1 FROM stage_direct_shift);
 -- Every other key to store: of a keyed updater, its changed keys; of any other, all of its keys (of
 -- the copied updater: those given up). Kept, with statistics, for the two joins below (after an
 -- initial load that copied the biggest updater straight into vuln, they are few).
