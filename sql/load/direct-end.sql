@@ -71,10 +71,9 @@ DELETE FROM stage_direct d USING stage_direct_lost l WHERE l.hash = d.hash;
 INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM stage_direct GROUP BY updater;
 -- Statistics (and the all-visible pages COPY FREEZE left) for the joins and the foreign-key
 -- checks that follow; for the small tables too, which the planner would otherwise take for big
--- ones and sort millions of row keys to merge with, and for the keys, whose count per updater it
--- would otherwise underestimate and hash instead of the few left out (record-keys.sql).
+-- ones and sort millions of row keys to merge with (record-keys.sql; plan-keyed.sql analyzed the
+-- keys).
 ANALYZE vuln;
 ANALYZE stage_direct_lost;
 ANALYZE stage_direct_shift;
 ANALYZE stage_left_out;
-ANALYZE stage_row_key;

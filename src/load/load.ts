@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
-import { checkedReadStream, csvFiles, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
+import { checkedReadStream, checkFile, csvFiles, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { AppError, BundleError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
@@ -236,11 +236,6 @@ function checksumOnly(f: ExpectedFile): ExpectedFile {
   return { path: f.path, sha256: f.sha256, size: f.size };
 }
 
-/** Reads a stream to its end (a checked read stream: for its check only). */
-async function drain(stream: NodeJS.ReadableStream): Promise<void> {
-  for await (const _ of stream as AsyncIterable<unknown>) { /* the check is the point */ }
-}
-
 function toResults(rows: unknown): UpdaterResult[] {
   return ((rows as UpdaterResult[] | null) ?? []).map((u) => ({ ...u, uo: u.uo === null ? null : Number(u.uo) }));
 }
@@ -463,15 +458,16 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (step.table === 'stage_alias' && !features.has_aliases) {
         // Schema < 17 has no alias tables: nothing of the file is loaded (the summary's notes say
         // so). A file checked only while it is copied is still read through, for its check.
-        if (!k && deferredCheck) await phases.run(`verify:${step.file}`, () => drain(checkedReadStream(opts.bundle, deferredCheck)));
+        if (!k && deferredCheck) await phases.run(`verify:${step.file}`, () => checkFile(opts.bundle, deferredCheck));
         continue;
       }
-      if (direct && step.table === 'stage_vuln' && step.updater === direct.name && !features.has_not_vulnerable) {
-        await copyWithoutNotVulnerable(step, deferredCheck, Number(direct.shift));
+      const straight = direct && step.table === 'stage_vuln' && step.updater === direct.name ? direct : undefined;
+      if (straight && !features.has_not_vulnerable) {
+        await copyWithoutNotVulnerable(step, deferredCheck, Number(straight.shift));
         continue;
       }
       await copyStep(step, {
-        into: direct && step.table === 'stage_vuln' && step.updater === direct.name ? directCopy(step, true) : undefined,
+        into: straight ? directCopy(step, true) : undefined,
         source: () => (k ? keyedSource(step, k) : deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
         // The checked stream counted the file's records; of a keyed updater, every row to be staged.
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
