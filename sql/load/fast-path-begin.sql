@@ -1,6 +1,6 @@
 -- Initial load into an EMPTY vuln/uo_vuln (a new Clair, which answers "not initialized" until
 -- data exists): set aside the secondary indexes, the (hash_kind, hash) unique constraint, the
--- primary keys of vulnerability_alias/vulnerability_self and the foreign keys of the link tables,
+-- primary keys of uo_vuln/vulnerability_alias/vulnerability_self and the foreign keys of the link tables,
 -- exactly as the catalog defines them, so the rows go in without per-row index and foreign-key
 -- work (a foreign-key trigger per link row is most of the cost otherwise). fast-path-end.sql
 -- re-creates them, same names, same definitions, inside this transaction, after the links are
@@ -32,13 +32,13 @@ BEGIN
   IF EXISTS (SELECT 1 FROM vuln) OR EXISTS (SELECT 1 FROM uo_vuln) THEN
     RETURN; -- someone wrote while we waited for the locks
   END IF;
-  -- 1: unique constraints of vuln and primary keys of the alias links; 2: plain indexes of vuln
+  -- 1: unique constraints of vuln and primary keys of the link tables; 2: plain indexes of vuln
   -- and uo_vuln; 3: the link tables' foreign keys. (vuln's own primary key stays: ids grow.)
   INSERT INTO stage_rebuild
   SELECT 1, c.conrelid, c.conname, pg_get_constraintdef(c.oid)
   FROM pg_constraint c
   WHERE (c.conrelid = 'vuln'::regclass AND c.contype = 'u')
-     OR (c.conrelid = ANY (links) AND c.conrelid <> 'uo_vuln'::regclass AND c.contype = 'p');
+     OR (c.conrelid = ANY (links) AND c.contype = 'p');
   INSERT INTO stage_rebuild
   SELECT 2, i.indrelid, ic.relname, pg_get_indexdef(i.indexrelid)
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid

@@ -5,18 +5,29 @@
 -- is needed.
 -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
-WITH l AS (
+CREATE TEMP VIEW stage_link AS
+SELECT p.uo, i.id FROM stage_staged_id i JOIN stage_plan p ON p.name = i.updater
+UNION ALL -- a keyed refresh's rows that were not staged (plan-keyed.sql)
+SELECT p.uo, k.id FROM stage_known k JOIN stage_plan p ON p.name = k.updater WHERE k.id IS NOT NULL;
+WITH sorted AS (
   INSERT INTO uo_vuln (uo, vuln)
-  SELECT uo, id FROM (
-    SELECT p.uo, i.id FROM stage_staged_id i JOIN stage_plan p ON p.name = i.updater
-    UNION ALL -- a keyed refresh's rows that were not staged (plan-keyed.sql)
-    SELECT p.uo, k.id FROM stage_known k JOIN stage_plan p ON p.name = k.updater WHERE k.id IS NOT NULL
-  ) x
+  SELECT uo, id FROM stage_link
+  WHERE NOT EXISTS (SELECT 1 FROM stage_rebuild r WHERE r.tbl = 'uo_vuln'::regclass AND r.ord = 1)
   -- In id order every index insertion and foreign-key probe walks its btree left to right.
   ORDER BY 1, 2
   RETURNING uo
+), unsorted AS (
+  -- (the initial-load fast path set uo_vuln's primary key aside, with its indexes and foreign keys:
+  -- fast-path-begin.sql; the order would serve nothing)
+  INSERT INTO uo_vuln (uo, vuln)
+  SELECT uo, id FROM stage_link
+  WHERE EXISTS (SELECT 1 FROM stage_rebuild r WHERE r.tbl = 'uo_vuln'::regclass AND r.ord = 1)
+  RETURNING uo
 )
-INSERT INTO stage_count SELECT p.name, 'linked', count(*) FROM l JOIN stage_plan p ON p.uo = l.uo GROUP BY p.name;
+INSERT INTO stage_count
+SELECT p.name, 'linked', count(*)
+FROM (SELECT uo FROM sorted UNION ALL SELECT uo FROM unsorted) l JOIN stage_plan p ON p.uo = l.uo
+GROUP BY p.name;
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = origin; END IF; END $$;
 
 -- Every staged row must now be linked; anything else (e.g. a concurrent writer) fails the load.

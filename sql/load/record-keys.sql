@@ -16,14 +16,27 @@ DELETE FROM clair_bundle.row_key m USING stage_gone g WHERE m.updater = g.update
 -- keys with millions of ids. The records a schema < 18 left out while copying (stage_left_out.ord)
 -- have no row: their keys get none. The few rows given up to a staged updater
 -- (stage_direct_lost) go through the join below.
-INSERT INTO clair_bundle.row_key (updater, digest, vuln)
-SELECT k.updater, k.digest, CASE WHEN l.ord IS NULL THEN k.ord + t.shift END
-FROM stage_row_key k
-JOIN stage_direct_shift t ON t.updater = k.updater
-LEFT JOIN stage_left_out l ON l.updater = k.updater AND l.ord = k.ord
-WHERE NOT EXISTS (SELECT 1 FROM stage_direct_lost g WHERE g.hash = k.hash AND g.updater = k.updater)
-  -- (read nothing at all unless a file was copied: a refresh's keys may number millions)
-  AND EXISTS (SELECT 1 FROM stage_direct_shift);
+-- The updater's name and whether any row was given up are the values of the statement's plan (a
+-- PL/pgSQL variable: a custom plan), so the planner counts that updater's keys from their statistics
+-- and hashes the records left out, not millions of keys; and checks nothing when none was given up.
+DO $$
+DECLARE
+  copied_updater text;
+  id_shift bigint;
+  any_lost boolean := EXISTS (SELECT 1 FROM stage_direct_lost);
+BEGIN
+  SELECT t.updater, t.shift INTO copied_updater, id_shift FROM stage_direct_shift t;
+  IF NOT FOUND THEN
+    RETURN; -- (read nothing at all unless a file was copied: a refresh's keys may number millions)
+  END IF;
+  INSERT INTO clair_bundle.row_key (updater, digest, vuln)
+  SELECT k.updater, k.digest, CASE WHEN l.ord IS NULL THEN k.ord + id_shift END
+  FROM stage_row_key k
+  LEFT JOIN stage_left_out l ON l.updater = k.updater AND l.ord = k.ord
+  WHERE k.updater = copied_updater
+    AND (NOT any_lost OR NOT EXISTS (SELECT 1 FROM stage_direct_lost g WHERE g.hash = k.hash AND g.updater = k.updater));
+END
+$$;
 -- Every other key to store: of a keyed updater, its changed keys; of any other, all of its keys (of
 -- the copied updater: those given up). Kept, with statistics, for the two joins below (after an
 -- initial load that copied the biggest updater straight into vuln, they are few).
@@ -32,7 +45,7 @@ SELECT updater, hash, digest FROM stage_changed
 UNION ALL
 SELECT r.updater, r.hash, r.digest FROM stage_row_key r
 WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
-  AND NOT EXISTS (SELECT 1 FROM stage_direct_shift t WHERE t.updater = r.updater)
+  AND r.updater NOT IN (SELECT t.updater FROM stage_direct_shift t) -- (at most one: hashed)
 UNION ALL
 SELECT r.updater, r.hash, r.digest FROM stage_row_key r
 JOIN stage_direct_lost l ON l.hash = r.hash AND l.updater = r.updater

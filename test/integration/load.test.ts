@@ -267,7 +267,10 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
   const tricky = { ...EXAMPLE_A, name: 'CVE-NEWLINES', description: 'ends like a record,"t"\nthen,"f"\r\nand more\n' };
   // The left-out record has an alias no other record has: not in Clair's alias table before schema 18.
   const leftOutAlias = { ...notVulnerable(tricky), aliases: [{ space: 'CVE', name: '2099-9999' }] };
-  const records: UpdaterInput[] = [{ ...BASE[0], records: [...(BASE[0].records as Vulnerability[]), tricky, leftOutAlias] }, ...BASE.slice(1)];
+  // Every third record has a self and two aliases.
+  const aliased = (BASE[0].records as Vulnerability[]).map((r, i) => (i % 3 === 0
+    ? { ...r, self: { space: 'DEBIAN', name: `DSA-${i}` }, aliases: [{ space: 'CVE', name: `2024-${1000 + i}` }, { space: 'CVE', name: '2024-0001' }] } : r));
+  const records: UpdaterInput[] = [{ ...BASE[0], records: [...aliased, tricky, leftOutAlias] }, ...BASE.slice(1)];
   /** Schema 17 (aliases, no vuln.not_vulnerable): the schema-20 stand-in taken back. */
   const clairDb = async (schema: 16 | 17 | 20): Promise<string> => {
     if (schema !== 17) return createClairDb(schema);
@@ -393,9 +396,10 @@ describe("Clair's lookup index decides what is too long, after PostgreSQL compre
 describe('content shared by two updaters', () => {
   it.each([16, 20] as const)('is stored once (first updater by name) and linked from both (schema %i)', async (schema) => {
     const url = await createClairDb(schema);
-    const shared = { ...EXAMPLE_A, name: 'CVE-SHARED' };
+    const withAliases = { ...EXAMPLE_A, self: EXAMPLE_B.self, aliases: EXAMPLE_B.aliases };
+    const shared = { ...withAliases, name: 'CVE-SHARED' };
     const { dir } = await makeBundle([
-      { name: 'zz/updater', records: [{ ...shared, updater: 'zz/updater' }, { ...EXAMPLE_A, updater: 'zz/updater', name: 'CVE-ZZ' }] },
+      { name: 'zz/updater', records: [{ ...shared, updater: 'zz/updater' }, { ...withAliases, updater: 'zz/updater', name: 'CVE-ZZ' }] },
       { name: 'aa/updater', records: [{ ...shared, updater: 'aa/updater' }] },
     ], '2026-01-01T00:00:00Z');
     const s = await loadBundle(opts(dir, url));
@@ -406,6 +410,18 @@ describe('content shared by two updaters', () => {
       { name: 'CVE-SHARED', updater: 'aa/updater', linked: ['aa/updater', 'zz/updater'] },
       { name: 'CVE-ZZ', updater: 'zz/updater', linked: ['zz/updater'] },
     ]);
+    if (schema === 20) {
+      // zz/updater was copied straight into vuln and gave the shared row up: its alias rows link to
+      // the row kept, not to the one given up.
+      const links = await query(url, `SELECT v.name, n.namespace || ' ' || a.name AS alias, false AS self FROM vulnerability_alias l
+        JOIN vuln v ON v.id = l.vulnerability JOIN alias a ON a.id = l.alias JOIN alias_namespace n ON n.id = a.namespace
+        UNION ALL SELECT v.name, n.namespace || ' ' || a.name, true FROM vulnerability_self l
+        JOIN vuln v ON v.id = l.vulnerability JOIN alias a ON a.id = l.self JOIN alias_namespace n ON n.id = a.namespace ORDER BY 1, 3, 2`);
+      expect(links).toEqual(['CVE-SHARED', 'CVE-ZZ'].flatMap((name) => [
+        { name, alias: 'CVE 2024-0001', self: false }, { name, alias: 'GHSA abcd-efgh-ijkl', self: true }]));
+      expect(await query(url, `SELECT count(*)::int AS n FROM (SELECT vulnerability FROM vulnerability_alias UNION ALL SELECT vulnerability FROM vulnerability_self) l
+        WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.id = l.vulnerability)`)).toEqual([{ n: 0 }]);
+    }
   });
 
   it('in a refresh, with stored and new content shared: each stored once, linked from both new update operations', async () => {
