@@ -12,7 +12,8 @@ WITH big AS (
 ), shared AS (
   SELECT hash FROM others GROUP BY hash HAVING count(*) > 1
   UNION
-  SELECT k.hash FROM stage_key k JOIN others o ON o.hash = k.hash WHERE k.updater = (SELECT name FROM big)
+  -- (a semi-join: the few other rows are hashed, the biggest updater's millions only read)
+  SELECT k.hash FROM stage_key k WHERE k.updater = (SELECT name FROM big) AND EXISTS (SELECT 1 FROM others o WHERE o.hash = k.hash)
 ), firsts AS (
   SELECT k.hash, min(k.updater) AS first FROM stage_key k JOIN shared s ON s.hash = k.hash GROUP BY k.hash
 )
