@@ -71,7 +71,7 @@ DELETE FROM stage_direct d USING stage_direct_lost l WHERE l.hash = d.hash;
 INSERT INTO stage_count SELECT updater, 'inserted', count(*) FROM stage_direct GROUP BY updater;
 -- Statistics (and the all-visible pages COPY FREEZE left) for the joins and the foreign-key
 -- checks that follow; for the small tables too, which the planner would otherwise take for big
--- ones and sort millions of row keys to merge with (record-keys.sql; plan-keyed.sql analyzed the
+-- ones (record-keys.sql hashes the records left out, by their count; plan-keyed.sql analyzed the
 -- keys).
 ANALYZE vuln;
 ANALYZE stage_direct_lost;
