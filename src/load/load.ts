@@ -11,8 +11,9 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
+import { asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
+import { CsvToCopyText } from './csv-to-copy-text.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 
 export interface LoadOptions {
@@ -367,10 +368,22 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
+      const target = o.into ?? step;
+      const text = asCopyText(target);
       const rows = await phases.run(o.phase ?? `copy:${step.file}`, async () => {
         await o.before?.();
-        const n = await copyFile(client, copyStatement(o.into ?? step), abs(step.file), step.file, o.source?.()).catch(async (err: unknown) => {
-          throw err instanceof StatementError && err.line && o.lineOf ? new StatementError(err.file, err.pgError, await o.lineOf(err.line)) : err;
+        let source = o.source?.();
+        if (text) {
+          const from: NodeJS.ReadableStream = source ?? createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
+          const converter = new CsvToCopyText(step.file);
+          from.on('error', (err: Error) => converter.destroy(err));
+          source = from.pipe(converter);
+        }
+        // A rejected row's line in the converted stream, which has no header, is one less.
+        const lineOf = (line: number) => (text ? line + 1 : line);
+        const n = await copyFile(client, copyStatement(text ?? target), abs(step.file), step.file, source).catch(async (err: unknown) => {
+          if (!(err instanceof StatementError && err.line)) throw err;
+          throw new StatementError(err.file, err.pgError, o.lineOf ? await o.lineOf(lineOf(err.line)) : lineOf(err.line));
         });
         await o.after?.();
         return n;

@@ -363,6 +363,8 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       /vulnerabilities\/debian%2Fupdater\.csv line 3: an empty unquoted field \(NULL\) where a value is required/],
     ['a row of another updater', (l: string) => l.replace(',"debian/updater",', ',"osv/npm",'),
       /vulnerabilities\/debian%2Fupdater\.csv line 3: updater 'osv\/npm' in the file of updater debian\/updater/],
+    ['a time that is not one (refused by the copy)', (l: string) => l.replace(/,"\d{4}-\d\d-\d\dT[^"]*",/, ',"someday",'),
+      /vulnerabilities\/debian%2Fupdater\.csv line 3: invalid input syntax for type timestamp with time zone: "someday"/],
   ])('refuses %s with the file and line, exit 5, rolled back', async (_what, edit, message) => {
     const url = await createClairDb(20);
     const before = await dumpClairTables(url);
