@@ -20,6 +20,13 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const AFTER_QUOTE = 3;
 
+/** `out` with its first `used` bytes, in a buffer with room for at least `more` after them. */
+function grown(out: Buffer, used: number, more: number): Buffer<ArrayBuffer> {
+  const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, used + more));
+  out.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
 /** COPY text format's escape for a byte inside a field, or 0 when it stands for itself. */
 function escapeOf(b: number): number {
   return b === BACKSLASH ? BACKSLASH : b === NEWLINE ? 0x6e : b === CR ? 0x72 : b === TAB ? 0x74 : 0;
@@ -40,6 +47,8 @@ export class CsvToCopyText extends Transform {
   /** Records read, the header included. */
   records = 0;
   private state = START;
+  /** The last byte read did not end a record (a last record may lack its newline). */
+  private open = false;
 
   constructor(private readonly file: string, private readonly header = true) {
     super();
@@ -58,9 +67,9 @@ export class CsvToCopyText extends Transform {
   override _flush(done: TransformCallback): void {
     if (this.state === QUOTED) done(this.fail('an unterminated quoted field'));
     else {
-      // A last record without its newline.
-      if (this.state !== START) {
-        this.push(Buffer.from([NEWLINE]));
+      // A last record without its newline; its last field NULL if it ends with a delimiter.
+      if (this.open) {
+        if (!this.header || this.records > 0) this.push(Buffer.from(this.state === START ? '\\N\n' : '\n'));
         this.records++;
       }
       done();
@@ -73,9 +82,11 @@ export class CsvToCopyText extends Transform {
   }
 
   private convert(buf: Buffer): Buffer {
-    // Worst case every byte doubles (all escaped); the output never exceeds that.
-    const out = Buffer.allocUnsafe(2 * buf.length + 2);
     const n = buf.length;
+    // A byte gives at most one byte out, except an escaped one (two) and a NULL field's delimiter
+    // (`\N` and the delimiter, three): before those, `out` is made to hold them and one byte for
+    // each byte still to read. A bundle's quotes alone make up for its few escapes and NULLs.
+    let out: Buffer<ArrayBuffer> = Buffer.allocUnsafe(n + (n >> 5) + 64);
     let o = 0;
     let i = 0;
     let state = this.state;
@@ -124,6 +135,7 @@ export class CsvToCopyText extends Transform {
           state = AFTER_QUOTE;
           continue;
         }
+        if (o + 2 + n - i > out.length) out = grown(out, o, 2 + n - i);
         out[o++] = BACKSLASH; // a byte STOP lists, other than the quote
         out[o++] = escapeOf(b);
         continue;
@@ -139,6 +151,7 @@ export class CsvToCopyText extends Transform {
       }
       if (b === COMMA) {
         if (state === START) {
+          if (o + 3 + n - i > out.length) out = grown(out, o, 3 + n - i);
           out[o++] = BACKSLASH;
           out[o++] = 0x4e; // N
         }
@@ -146,6 +159,7 @@ export class CsvToCopyText extends Transform {
         state = START;
       } else if (b === NEWLINE) {
         if (state === START) {
+          if (o + 3 + n - i > out.length) out = grown(out, o, 3 + n - i);
           out[o++] = BACKSLASH;
           out[o++] = 0x4e;
         }
@@ -161,12 +175,14 @@ export class CsvToCopyText extends Transform {
         state = UNQUOTED;
         const e = escapeOf(b);
         if (e) {
+          if (o + 2 + n - i > out.length) out = grown(out, o, 2 + n - i);
           out[o++] = BACKSLASH;
           out[o++] = e;
         } else out[o++] = b;
       }
     }
     this.state = state;
+    if (n > 0) this.open = state !== START || buf[n - 1] !== NEWLINE;
     // Still inside the header: nothing of it goes out.
     if (this.header && this.records === 0) return out.subarray(0, 0);
     return out.subarray(0, o);

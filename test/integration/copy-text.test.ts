@@ -17,9 +17,10 @@ const TRICKY = [
 // Records from the bundle's encoder (every string quoted, null unquoted-empty)…
 const encoded = TRICKY.map((t, i) => csvLine([String(i + 1), t, i % 3 === 0 ? null : TRICKY[(i * 7) % TRICKY.length], `${t}|${t}`])).join('');
 // …and RFC 4180 written by others: unquoted fields, a last record without a newline.
-const handWritten = '101,unquoted,"",\n102,,"x""y",z\n103,"a\nb",back\\slash,\\N\n104,"last",,"no newline"';
+// (ending with a NULL field, as a bare delimiter).
+const handWritten = '101,unquoted,"",\n102,,"x""y",z\n103,"a\nb",back\\slash,\\N\n105,,,\n104,"last","no newline",';
 const CSV = csvHeader(COLUMNS) + encoded + handWritten;
-const RECORDS = TRICKY.length + 4;
+const RECORDS = TRICKY.length + 5;
 
 let client: pg.Client;
 
@@ -61,11 +62,17 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
     expect(await rows('by_text')).toEqual(expected);
     // The CSV's empty strings and NULLs both arrived, and stayed apart.
     const nulls = await client.query("SELECT count(*) FILTER (WHERE a IS NULL) AS nulls, count(*) FILTER (WHERE a = '') AS empties FROM by_text");
-    expect(nulls.rows[0]).toEqual({ nulls: '1', empties: '1' });
+    expect(nulls.rows[0]).toEqual({ nulls: '2', empties: '1' });
   });
 
   it('drops the header and escapes what text format reads specially', async () => {
     expect(await convert('"h1","h2"\n"a\\b","t\tn\nr\r"\n,""\n', 5)).toBe('a\\\\b\tt\\tn\\nr\\r\n\\N\t\n');
+  });
+
+  it.each([1, 3, 64, 1 << 16])('writes all of a chunk that grows: NULLs (one byte, three out) and escapes (chunks of %i bytes)', async (chunk) => {
+    const nulls = ','.repeat(999);
+    const slashes = `"${'\\'.repeat(1000)}"`;
+    expect(await convert(`"h"\n${nulls}\n${slashes}\n${nulls}`, chunk)).toBe(`${'\\N\t'.repeat(999)}\\N\n${'\\\\'.repeat(1000)}\n${'\\N\t'.repeat(999)}\\N\n`);
   });
 
   it('refuses an unterminated quoted field and a lone carriage return, naming file and record', async () => {
