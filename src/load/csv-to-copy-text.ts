@@ -50,7 +50,7 @@ export class CsvToCopyText extends Transform {
   /** The last byte read did not end a record (a last record may lack its newline). */
   private open = false;
 
-  constructor(private readonly file: string, private readonly header = true) {
+  constructor(private readonly file: string) {
     super();
   }
 
@@ -69,7 +69,7 @@ export class CsvToCopyText extends Transform {
     else {
       // A last record without its newline; its last field NULL if it ends with a delimiter.
       if (this.open) {
-        if (!this.header || this.records > 0) this.push(Buffer.from(this.state === START ? '\\N\n' : '\n'));
+        if (this.records > 0) this.push(Buffer.from(this.state === START ? '\\N\n' : '\n'));
         this.records++;
       }
       done();
@@ -166,7 +166,7 @@ export class CsvToCopyText extends Transform {
         out[o++] = NEWLINE;
         state = START;
         this.records++;
-        if (this.records === 1 && this.header) o = 0; // the header's bytes are not passed on
+        if (this.records === 1) o = 0; // the header's bytes are not passed on
       } else if (b === CR) {
         this.state = state;
         throw this.fail('a carriage return outside a quoted field');
@@ -184,7 +184,7 @@ export class CsvToCopyText extends Transform {
     this.state = state;
     if (n > 0) this.open = state !== START || buf[n - 1] !== NEWLINE;
     // Still inside the header: nothing of it goes out.
-    if (this.header && this.records === 0) return out.subarray(0, 0);
+    if (this.records === 0) return out.subarray(0, 0);
     return out.subarray(0, o);
   }
 }

@@ -259,6 +259,20 @@ describe('initial-load fast path', () => {
     await expect(query(url, 'INSERT INTO vulnerability_self (vulnerability, self) SELECT min(vulnerability), min(self) FROM vulnerability_self')).rejects.toThrow(/duplicate key/);
     expect(Number((await query(url, 'SELECT count(*) AS n FROM vulnerability_alias'))[0].n)).toBeGreaterThan(0);
   });
+
+  it('leaves statistics for the tables it filled, so Clair plans with them before autovacuum gets there', async () => {
+    const url = await createClairDb(20);
+    // Autovacuum kept away: whatever statistics there are, the load wrote them.
+    await query(url, `DO $$ DECLARE t text; BEGIN FOREACH t IN ARRAY ARRAY[${TABLES}] LOOP
+      EXECUTE format('ALTER TABLE %I SET (autovacuum_enabled = off)', t); END LOOP; END $$`);
+    const stats = async () => (await query(url, `SELECT c.relname AS t, count(s.attname)::int AS columns FROM pg_class c
+      LEFT JOIN pg_stats s ON s.schemaname = 'public' AND s.tablename = c.relname
+      WHERE c.relname IN (${TABLES}) AND c.relkind = 'r' GROUP BY 1 ORDER BY 1`)).map((r) => `${r.t} ${r.columns > 0}`);
+    expect(await stats()).toEqual(['uo_vuln false', 'vuln false', 'vulnerability_alias false', 'vulnerability_self false']);
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    expect((await loadBundle(opts(dir, url))).outcome).toBe('loaded');
+    expect(await stats()).toEqual(['uo_vuln true', 'vuln true', 'vulnerability_alias true', 'vulnerability_self true']);
+  });
 });
 
 describe('initial load: the biggest vulnerability file copied straight into vuln', () => {
