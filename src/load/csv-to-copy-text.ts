@@ -44,8 +44,8 @@ function escapeOf(b: number): number {
  * (BundleError, exit 3).
  */
 export class CsvToCopyText extends Transform {
-  /** Records read, the header included. */
-  records = 0;
+  /** Records read, the header included (for the record an error names). */
+  private records = 0;
   private state = START;
   /** The last byte read did not end a record (a last record may lack its newline). */
   private open = false;

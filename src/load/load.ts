@@ -380,10 +380,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
           source = from.pipe(converter);
         }
         // A rejected row's line in the converted stream, which has no header, is one less.
-        const lineOf = (line: number) => (text ? line + 1 : line);
+        const fileLine = (line: number) => (text ? line + 1 : line);
         const n = await copyFile(client, copyStatement(text ?? target), abs(step.file), step.file, source).catch(async (err: unknown) => {
           if (!(err instanceof StatementError && err.line)) throw err;
-          throw new StatementError(err.file, err.pgError, o.lineOf ? await o.lineOf(lineOf(err.line)) : lineOf(err.line));
+          throw new StatementError(err.file, err.pgError, o.lineOf ? await o.lineOf(fileLine(err.line)) : fileLine(err.line));
         });
         await o.after?.();
         return n;

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
 import { CsvToCopyText } from '../../src/load/csv-to-copy-text.js';
+import { chunksOf } from '../helpers/chunks.js';
 import { createEmptyDb } from '../helpers/db.js';
 
 // What PostgreSQL's own CSV parser makes of a file is the truth; the converted stream, read in
@@ -34,9 +35,8 @@ afterAll(async () => {
 });
 
 async function copy(table: string, format: string, bytes: Buffer, chunk: number, convert: boolean): Promise<number> {
-  const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
   const sink = client.query(copyFrom(`COPY ${table} (${COLUMNS.join(', ')}) FROM STDIN WITH ${format}`));
-  await (convert ? pipeline(Readable.from(chunks), new CsvToCopyText('x.csv'), sink) : pipeline(Readable.from(chunks), sink));
+  await (convert ? pipeline(Readable.from(chunksOf(bytes, chunk)), new CsvToCopyText('x.csv'), sink) : pipeline(Readable.from(chunksOf(bytes, chunk)), sink));
   return sink.rowCount ?? 0;
 }
 
@@ -46,9 +46,8 @@ async function rows(table: string): Promise<unknown> {
 
 async function convert(text: string, chunk: number): Promise<string> {
   const bytes = Buffer.from(text);
-  const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
   let out = '';
-  for await (const c of Readable.from(chunks).pipe(new CsvToCopyText('vulnerabilities/x.csv'))) out += c.toString();
+  for await (const c of Readable.from(chunksOf(bytes, chunk)).pipe(new CsvToCopyText('vulnerabilities/x.csv'))) out += c.toString();
   return out;
 }
 

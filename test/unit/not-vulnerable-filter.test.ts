@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
 import { lineOfKeptRecord, NotVulnerableFilter } from '../../src/load/not-vulnerable-filter.js';
+import { chunksOf } from '../helpers/chunks.js';
 
 const HEADER = csvHeader(['hash', 'description', 'not_vulnerable']);
 const row = (hash: string, description: string, nv: boolean) => csvLine([`\\x${hash}`, description, nv ? 't' : 'f']);
@@ -19,10 +20,9 @@ const ROWS = [
 
 async function run(text: string, output: 'kept' | 'dropped', chunk: number, shift = 0): Promise<{ out: string; filter: NotVulnerableFilter }> {
   const bytes = Buffer.from(text);
-  const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
   const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output, shift);
   let out = '';
-  for await (const c of Readable.from(chunks).pipe(filter)) out += c.toString();
+  for await (const c of Readable.from(chunksOf(bytes, chunk)).pipe(filter)) out += c.toString();
   return { out, filter };
 }
 
