@@ -58,7 +58,11 @@ CREATE TEMP TABLE stage_alias (
   hash bytea NOT NULL,
   kind text NOT NULL CHECK (kind IN ('self', 'alias')),
   namespace text NOT NULL CHECK (namespace <> ''),
-  name text NOT NULL CHECK (name <> '')
+  name text NOT NULL CHECK (name <> ''),
+  -- The updater copied straight into vuln (direct-begin.sql): the number of the record with this
+  -- hash in its vulnerability file, which the node loader found in its keys file while copying
+  -- (src/load/alias-ordinals.ts). NULL: any other alias row, or no key with this hash.
+  ord bigint
 ) ON COMMIT DROP;
 
 CREATE TEMP TABLE stage_enrichment (
@@ -120,6 +124,9 @@ CREATE TEMP TABLE stage_left_out (
   hash bytea NOT NULL,
   ord bigint
 ) ON COMMIT DROP;
+-- Content left out that is also loaded as a vulnerability (drop-not-vulnerable.sql): the aliases of
+-- the record left out stay, for that row, beside the loaded record's own.
+CREATE TEMP TABLE stage_left_out_kept (hash bytea NOT NULL) ON COMMIT DROP;
 -- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
 -- operation their stored keys belong to; stage_changed: their keys that are new (to stage);
 -- stage_gone: their stored keys that are not in the bundle any more. Both are few.

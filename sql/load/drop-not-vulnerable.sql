@@ -3,11 +3,11 @@
 -- copied straight into vuln are in stage_left_out already (the loader filtered them out).
 INSERT INTO stage_left_out (updater, hash) SELECT s.updater, s.hash FROM stage_vuln s WHERE s.not_vulnerable;
 INSERT INTO stage_count SELECT updater, 'left_out', count(*) FROM stage_left_out GROUP BY updater;
--- Their aliases go with them (unless the same content is also loaded as a vulnerability).
--- (Of the copied rows, only those sharing content with a row left out are looked at.)
-DELETE FROM stage_alias WHERE hash IN (
-  SELECT hash FROM stage_left_out
-  EXCEPT SELECT hash FROM stage_vuln WHERE NOT not_vulnerable
-  EXCEPT SELECT d.hash FROM stage_direct d JOIN stage_left_out l ON l.hash = d.hash
-);
+-- Their aliases go with them, unless the same content is also loaded as a vulnerability
+-- (stage_left_out_kept). (Of the copied rows, only those sharing content with a row left out are
+-- looked at.)
+INSERT INTO stage_left_out_kept
+SELECT hash FROM stage_left_out
+INTERSECT (SELECT hash FROM stage_vuln WHERE NOT not_vulnerable UNION SELECT d.hash FROM stage_direct d JOIN stage_left_out l ON l.hash = d.hash);
+DELETE FROM stage_alias WHERE hash IN (SELECT hash FROM stage_left_out EXCEPT SELECT hash FROM stage_left_out_kept);
 DELETE FROM stage_vuln WHERE not_vulnerable;

@@ -16,17 +16,37 @@ JOIN alias_namespace n ON n.namespace = d.namespace
 WHERE NOT EXISTS (SELECT 1 FROM alias al WHERE al.namespace = n.id AND al.name = d.name)
 ORDER BY 1, 2
 ON CONFLICT (namespace, name) DO NOTHING;
+-- The alias rows of the updater copied straight into vuln (direct-end.sql) that the loader numbered
+-- with their vulnerability record (stage_alias.ord): the id is that number plus the shift, as
+-- record-keys.sql keys the copied rows; no join of millions of hashes with millions of ids. The
+-- number is of no use without the shift (the copied rows' ids have gaps), nor for a record a schema
+-- < 18 left out or one given up to a staged updater (stage_direct_lost): those rows go by their hash
+-- like any other. (When there are none, which is nearly always, the joins read nothing of stage_alias.)
+UPDATE stage_alias SET ord = NULL WHERE ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_direct_shift);
+UPDATE stage_alias a SET ord = NULL FROM stage_left_out l JOIN stage_direct_shift t ON t.updater = l.updater WHERE a.ord = l.ord;
+UPDATE stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE a.hash = g.hash AND a.ord IS NOT NULL;
 CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
-SELECT i.id AS vulnerability, al.id AS alias, a.kind = 'self' AS self
+SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self
+FROM stage_alias a
+CROSS JOIN stage_direct_shift t
+JOIN alias_namespace n ON n.namespace = a.namespace
+JOIN alias al ON al.namespace = n.id AND al.name = a.name
+WHERE a.ord IS NOT NULL;
+-- Every other alias row: its id by its hash, from this load's id lists. (The planner knows how few
+-- they are after a load that numbered them: stage_alias's statistics, prepare-merge.sql.)
+INSERT INTO stage_alias_link (vulnerability, alias, self)
+SELECT i.id, al.id, a.kind = 'self'
 FROM stage_alias a
 JOIN (SELECT hash, id FROM stage_new UNION ALL SELECT hash, id FROM stage_existing) i ON i.hash = a.hash
 JOIN alias_namespace n ON n.namespace = a.namespace
-JOIN alias al ON al.namespace = n.id AND al.name = a.name;
+JOIN alias al ON al.namespace = n.id AND al.name = a.name
+WHERE a.ord IS NULL;
 -- An updater's alias rows are distinct (the bundle writer merges them per hash); only content
--- staged by more than one changed updater (stage_later) brings its aliases more than once.
+-- staged by more than one changed updater (stage_later), or left out by one and loaded by another
+-- (stage_left_out_kept), brings its aliases more than once.
 DO $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM stage_later) THEN
+  IF EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept) THEN
     CREATE TEMP TABLE stage_alias_link_once ON COMMIT DROP AS SELECT DISTINCT * FROM stage_alias_link;
     TRUNCATE stage_alias_link;
     INSERT INTO stage_alias_link SELECT * FROM stage_alias_link_once;

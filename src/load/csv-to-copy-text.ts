@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
+import type { KeyOrdinals } from './alias-ordinals.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -9,6 +10,8 @@ const TAB = 0x09;
 const BACKSLASH = 0x5c;
 /** Past this many bytes a quoted field is searched with Buffer#indexOf instead of byte by byte. */
 const SHORT_FIELD = 64;
+/** Numbering: a first field carried over a chunk's end is kept up to this many bytes. */
+const MAX_CARRIED = 1024;
 /** The bytes that end a quoted field's plain run: a quote, and those COPY text format escapes. */
 const STOP = new Uint8Array(256);
 for (const b of [QUOTE, BACKSLASH, NEWLINE, CR, TAB]) STOP[b] = 1;
@@ -49,8 +52,15 @@ export class CsvToCopyText extends Transform {
   private state = START;
   /** The last byte read did not end a record (a last record may lack its newline). */
   private open = false;
+  /** Numbering: the first field's output of a record begun in an earlier chunk, and whether it ended. */
+  private first: Buffer | undefined;
+  private firstEnded = false;
 
-  constructor(private readonly file: string) {
+  /**
+   * `numbering`: each record gets one more field, the number `numbering` gives its first field
+   * (an alias file's hash: src/load/alias-ordinals.ts), NULL for 0.
+   */
+  constructor(private readonly file: string, private readonly numbering?: KeyOrdinals) {
     super();
   }
 
@@ -67,18 +77,43 @@ export class CsvToCopyText extends Transform {
   override _flush(done: TransformCallback): void {
     if (this.state === QUOTED) done(this.fail('an unterminated quoted field'));
     else {
-      // A last record without its newline; its last field NULL if it ends with a delimiter.
-      if (this.open) {
-        if (this.records > 0) this.push(Buffer.from(this.state === START ? '\\N\n' : '\n'));
-        this.records++;
+      try {
+        // A last record without its newline (its last field NULL if it ends with a delimiter).
+        if (this.open) {
+          const out = this.convert(Buffer.from('\n'));
+          if (out.length) this.push(out);
+        }
+        this.numbering?.finish();
+        done();
+      } catch (err) {
+        done(err as Error);
       }
-      done();
     }
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    this.numbering?.close();
+    done(err);
   }
 
   private fail(what: string): BundleError {
     const record = `record ${this.records + 1}`;
     return new BundleError(`${this.file} ${record}: ${what}`, { place: { file: this.file, record } });
+  }
+
+  /** A record open at a chunk's end: its first field's output so far, kept for its number. */
+  private carryFirst(out: Buffer, recordAt: number, firstAt: number, o: number): void {
+    if (this.firstEnded) return;
+    const part = out.subarray(recordAt >= 0 ? recordAt : 0, firstAt >= 0 ? firstAt : o);
+    // (A field longer than any hash is not one: what is kept of it cannot be numbered.)
+    this.first = Buffer.concat([this.first ?? Buffer.alloc(0), part.subarray(0, MAX_CARRIED + 1)]);
+    this.firstEnded = firstAt >= 0;
+  }
+
+  /** The number of a record begun in an earlier chunk (its first field ends at `firstAt` here). */
+  private carriedOrd(numbering: KeyOrdinals, out: Buffer, firstAt: number): number {
+    const field = this.firstEnded ? this.first! : Buffer.concat([this.first ?? Buffer.alloc(0), out.subarray(0, firstAt)]);
+    return field.length > MAX_CARRIED ? 0 : numbering.ordOf(field, 0, field.length);
   }
 
   private convert(buf: Buffer): Buffer {
@@ -95,6 +130,11 @@ export class CsvToCopyText extends Transform {
     let nextNewline = -1;
     let nextCr = -1;
     let nextTab = -1;
+    // Numbering: where the current record's output starts (-1: in an earlier chunk) and where its
+    // first field's ends (-1: not yet).
+    const numbering = this.numbering;
+    let recordAt = this.open ? -1 : 0;
+    let firstAt = -1;
     const after = (b: number, from: number) => {
       const p = buf.indexOf(b, from);
       return p < 0 ? n : p;
@@ -155,6 +195,7 @@ export class CsvToCopyText extends Transform {
           out[o++] = BACKSLASH;
           out[o++] = 0x4e; // N
         }
+        if (firstAt < 0) firstAt = o;
         out[o++] = TAB;
         state = START;
       } else if (b === NEWLINE) {
@@ -163,10 +204,29 @@ export class CsvToCopyText extends Transform {
           out[o++] = BACKSLASH;
           out[o++] = 0x4e;
         }
+        if (numbering && this.records > 0) {
+          if (firstAt < 0) firstAt = o;
+          const ord = recordAt >= 0 ? numbering.ordOf(out, recordAt, firstAt) : this.carriedOrd(numbering, out, firstAt);
+          if (o + 24 + n - i > out.length) out = grown(out, o, 24 + n - i);
+          out[o++] = TAB;
+          if (ord > 0) {
+            let digits = 1;
+            for (let v = ord; v >= 10; v = Math.floor(v / 10)) digits++;
+            for (let k = o + digits - 1, v = ord; k >= o; k--, v = Math.floor(v / 10)) out[k] = 0x30 + (v % 10);
+            o += digits;
+          } else {
+            out[o++] = BACKSLASH;
+            out[o++] = 0x4e;
+          }
+        }
         out[o++] = NEWLINE;
         state = START;
         this.records++;
         if (this.records === 1) o = 0; // the header's bytes are not passed on
+        recordAt = o;
+        firstAt = -1;
+        this.first = undefined;
+        this.firstEnded = false;
       } else if (b === CR) {
         this.state = state;
         throw this.fail('a carriage return outside a quoted field');
@@ -183,6 +243,7 @@ export class CsvToCopyText extends Transform {
     }
     this.state = state;
     if (n > 0) this.open = state !== START || buf[n - 1] !== NEWLINE;
+    if (numbering && this.open) this.carryFirst(out, recordAt, firstAt, o);
     // Still inside the header: nothing of it goes out.
     if (this.records === 0) return out.subarray(0, 0);
     return out.subarray(0, o);

@@ -11,9 +11,10 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, type CopyStep } from './plan.js';
+import { asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText } from './csv-to-copy-text.js';
+import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 
 export interface LoadOptions {
@@ -354,6 +355,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const early = !opts.dryRun && manifest.vuln_csv_as_stored === true;
     let direct: { name: string; file: string; shift: string | null } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
+    /** The keys files copied into stage_row_key, by updater. */
+    const copiedKeys = new Map<string, { file: string; sha256: string }>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     const manifestRows = csvFiles(manifest);
     /**
@@ -361,10 +364,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * table), from `source` (default: the file as it is), with statements run `before`/`after` it
      * in the same phase; every row `expected` (the manifest's count, or a keyed updater's rows to
      * stage; a function: known once the source has been read) must have arrived. `lineOf` turns the
-     * line of a rejected row in `source` into the file's line.
+     * line of a rejected row in `source` into the file's line. `numbering`: the converted records
+     * get one more field, their number (src/load/csv-to-copy-text.ts).
      */
     const copyStep = async (step: CopyStep, o: {
       into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
+      numbering?: () => KeyOrdinals;
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
@@ -375,7 +380,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         let source = o.source?.();
         if (text) {
           const from: NodeJS.ReadableStream = source ?? createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
-          const converter = new CsvToCopyText(step.file);
+          const converter = new CsvToCopyText(step.file, o.numbering?.());
           from.on('error', (err: Error) => converter.destroy(err));
           source = from.pipe(converter);
         }
@@ -401,6 +406,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       await phases.run('lock-references', () => runSql(client, 'lock-references'), { statements: 1 });
       for (const step of keyCopies(manifest)) {
         if (!changed.has(step.updater!)) continue;
+        const u = manifest.updaters.find((x) => x.name === step.updater)!;
+        copiedKeys.set(step.updater!, { file: step.file, sha256: u.keys!.sha256 });
         const deferredCheck = deferred.get(step.file);
         await copyStep(step, {
           before: () => runSql(client, 'key-updater', { updater: step.updater }),
@@ -456,6 +463,21 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         },
       });
     };
+    /**
+     * The alias file of the updater copied straight into vuln, each record numbered with its
+     * vulnerability record (src/load/alias-ordinals.ts) from a second read of the keys file that
+     * COPY read before, checked again against the manifest.
+     */
+    const copyNumberedAliases = async (step: CopyStep, keys: { file: string; sha256: string }, deferredCheck: ExpectedFile | undefined) => {
+      let numbering: KeyOrdinals | undefined;
+      await copyStep(step, {
+        into: numberedAliasCopy(step),
+        source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
+        numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256: keys.sha256 }))),
+        expected: manifestRows.get(step.file)?.rows,
+      });
+      log.info('aliases numbered by their vulnerability records', { file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows });
+    };
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
       const u = manifest.updaters.find((x) => x.name === step.updater)!;
@@ -477,6 +499,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const straight = direct && step.table === 'stage_vuln' && step.updater === direct.name ? direct : undefined;
       if (straight && !features.has_not_vulnerable) {
         await copyWithoutNotVulnerable(step, deferredCheck, Number(straight.shift));
+        continue;
+      }
+      const keysOf = direct && step.table === 'stage_alias' && step.updater === direct.name && !k ? copiedKeys.get(step.updater) : undefined;
+      if (keysOf) {
+        await copyNumberedAliases(step, keysOf, deferredCheck);
         continue;
       }
       await copyStep(step, {

@@ -77,6 +77,15 @@ export function directCopy(step: CopyStep, hasNotVulnerable: boolean): CopyStep 
   return { ...step, table: 'vuln', format: DIRECT_FORMAT, columns: hasNotVulnerable ? step.columns : ['id', ...step.columns.filter((c) => c !== 'not_vulnerable')] };
 }
 
+/**
+ * The alias file of the updater copied straight into vuln, numbered by its keys file while it is
+ * copied (src/load/alias-ordinals.ts): each record with its vulnerability record's number (ord),
+ * so link-aliases.sql finds the row's id without joining millions of hashes. Node loader only.
+ */
+export function numberedAliasCopy(step: CopyStep): CopyStep {
+  return { ...step, columns: [...step.columns, 'ord'] };
+}
+
 /** The records left out of a direct COPY on a schema < 18 (hash, record number), into stage_left_out. */
 export function leftOutCopy(step: CopyStep): CopyStep {
   return { file: step.file, table: 'stage_left_out', columns: ['hash', 'ord'], format: '(FORMAT csv)', updater: step.updater };

@@ -80,6 +80,7 @@ export async function logicalDump(url: string): Promise<string> {
     `SELECT 'uo' AS t, updater || ' ' || coalesce(kind,'') || ' ' || coalesce(fingerprint,'') AS r FROM update_operation`,
     `SELECT 'vuln' AS t, (to_jsonb(v) - 'id')::text AS r FROM vuln v`,
     `SELECT 'uo_vuln' AS t, o.updater || ' ' || encode(v.hash,'hex') AS r FROM uo_vuln l JOIN update_operation o ON o.id = l.uo JOIN vuln v ON v.id = l.vuln`,
+    `SELECT 'dangling' AS t, 'uo_vuln ' || l.vuln AS r FROM uo_vuln l WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.id = l.vuln)`,
     `SELECT 'latest' AS t, updater || ' ' || kind AS r FROM latest_update_operations`,
     `SELECT 'enrichment' AS t, encode(hash,'hex') || ' ' || updater || ' ' || tags::text || ' ' || data::text AS r FROM enrichment`,
     `SELECT 'uo_enrich' AS t, o.updater || ' ' || encode(e.hash,'hex') AS r FROM uo_enrich l JOIN update_operation o ON o.id = l.uo JOIN enrichment e ON e.id = l.enrich`,
@@ -91,6 +92,10 @@ export async function logicalDump(url: string): Promise<string> {
         JOIN vuln v ON v.id = l.vulnerability JOIN alias a ON a.id = l.alias JOIN alias_namespace ns ON ns.id = a.namespace`,
       `SELECT 'self' AS t, encode(v.hash,'hex') || ' ' || ns.namespace || ':' || a.name AS r FROM vulnerability_self l
         JOIN vuln v ON v.id = l.vulnerability JOIN alias a ON a.id = l.self JOIN alias_namespace ns ON ns.id = a.namespace`,
+      // Links to a vulnerability that is not there (the joins above leave them out): a load with
+      // trusted links inserts them without foreign-key checks.
+      `SELECT 'dangling' AS t, 'vulnerability_alias ' || l.vulnerability AS r FROM vulnerability_alias l WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.id = l.vulnerability)
+        UNION ALL SELECT 'dangling', 'vulnerability_self ' || l.vulnerability FROM vulnerability_self l WHERE NOT EXISTS (SELECT 1 FROM vuln v WHERE v.id = l.vulnerability)`,
     );
   }
   const rows: string[] = [];

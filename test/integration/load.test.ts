@@ -296,7 +296,12 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
   it.each([[20, 24, 0], [17, 22, 2], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
     const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
     const direct = await clairDb(schema);
-    const summary = await loadBundle(opts(dir, direct, { verifyUpFrontBytes: 0 }));
+    const logged: { msg: string; file?: string; numbered?: number; rows?: number }[] = [];
+    const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
+    const summary = await loadBundle({ ...opts(dir, direct, { verifyUpFrontBytes: 0 }), log });
+    // Its alias records were numbered by their vulnerability records (not looked up by hash).
+    const numbered = logged.filter((l) => l.msg === 'aliases numbered by their vulnerability records');
+    expect(numbered).toEqual(schema === 16 ? [] : [expect.objectContaining({ file: 'aliases/debian%2Fupdater.csv', numbered: 25, rows: 25 })]);
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
     // (The staged osv/npm rows share the last page, which is not all-visible.)
     expect((await query(direct, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBeGreaterThan(0);
@@ -325,6 +330,24 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect(await query(direct, names)).toEqual(await query(staged, names));
       expect((await query(direct, names)).some((r) => r.name === '2099-9999')).toBe(schema === 20);
     }
+  });
+
+  it('schema 17: a record left out whose content a staged updater loads as a vulnerability: its aliases go to that row, as when staged', async () => {
+    // osv/npm (staged) has the left-out record's content as a vulnerability (invert is not hashed).
+    const both: UpdaterInput[] = [records[0], { ...BASE[1], records: [...(BASE[1].records as Vulnerability[]), { ...leftOutAlias, invert: false, updater: 'osv/npm' }] }];
+    const { dir } = await makeBundle(both, '2026-01-01T00:00:00Z');
+    const direct = await clairDb(17);
+    expect((await loadBundle(opts(dir, direct))).updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ inserted: 22, left_out: 2 });
+    const old = `${dir}-staged`;
+    await cp(dir, old, { recursive: true });
+    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
+    delete manifest.vuln_csv_as_stored;
+    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
+    const staged = await clairDb(17);
+    await loadBundle(opts(old, staged));
+    const expected = await logicalDump(staged);
+    expect(expected).toMatch(/^alias [0-9a-f]{32} CVE:2099-9999$/m);
+    expect(await logicalDump(direct)).toBe(expected);
   });
 
   it('schema 16: refuses the file if it changes between its two reads (the records left out must be the same)', async () => {
