@@ -9,5 +9,5 @@ INSERT INTO stage_count SELECT updater, 'left_out', count(*) FROM stage_left_out
 INSERT INTO stage_left_out_kept
 SELECT hash FROM stage_left_out
 INTERSECT (SELECT hash FROM stage_vuln WHERE NOT not_vulnerable UNION SELECT d.hash FROM stage_direct d JOIN stage_left_out l ON l.hash = d.hash);
-DELETE FROM stage_alias WHERE hash IN (SELECT hash FROM stage_left_out EXCEPT SELECT hash FROM stage_left_out_kept);
+DELETE FROM clair_bundle.stage_alias WHERE hash IN (SELECT hash FROM stage_left_out EXCEPT SELECT hash FROM stage_left_out_kept);
 DELETE FROM stage_vuln WHERE not_vulnerable;

@@ -4,7 +4,7 @@
 -- refresh nearly all of them exist already.
 -- The distinct names, in one pass over the staged rows (few of them: hashed in memory).
 CREATE TEMP TABLE stage_alias_name ON COMMIT DROP AS
-SELECT DISTINCT namespace, name FROM stage_alias;
+SELECT DISTINCT namespace, name FROM clair_bundle.stage_alias;
 INSERT INTO alias_namespace (namespace)
 SELECT DISTINCT namespace FROM stage_alias_name ORDER BY 1
 ON CONFLICT (namespace) DO NOTHING;
@@ -22,12 +22,12 @@ ON CONFLICT (namespace, name) DO NOTHING;
 -- number is of no use without the shift (the copied rows' ids have gaps), nor for a record a schema
 -- < 18 left out or one given up to a staged updater (stage_direct_lost): those rows go by their hash
 -- like any other. (When there are none, which is nearly always, the joins read nothing of stage_alias.)
-UPDATE stage_alias SET ord = NULL WHERE ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_direct_shift);
-UPDATE stage_alias a SET ord = NULL FROM stage_left_out l JOIN stage_direct_shift t ON t.updater = l.updater WHERE a.ord = l.ord;
-UPDATE stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE a.hash = g.hash AND a.ord IS NOT NULL;
+UPDATE clair_bundle.stage_alias SET ord = NULL WHERE ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_direct_shift);
+UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_left_out l JOIN stage_direct_shift t ON t.updater = l.updater WHERE a.ord = l.ord;
+UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE a.hash = g.hash AND a.ord IS NOT NULL;
 CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
 SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self
-FROM stage_alias a
+FROM clair_bundle.stage_alias a
 CROSS JOIN stage_direct_shift t
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name
@@ -36,7 +36,7 @@ WHERE a.ord IS NOT NULL;
 -- they are after a load that numbered them: stage_alias's statistics, prepare-merge.sql.)
 INSERT INTO stage_alias_link (vulnerability, alias, self)
 SELECT i.id, al.id, a.kind = 'self'
-FROM stage_alias a
+FROM clair_bundle.stage_alias a
 JOIN (SELECT hash, id FROM stage_new UNION ALL SELECT hash, id FROM stage_existing) i ON i.hash = a.hash
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name

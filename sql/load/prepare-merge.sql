@@ -3,7 +3,7 @@
 SET LOCAL work_mem = '128MB';
 SET LOCAL maintenance_work_mem = '512MB';
 ANALYZE stage_vuln;
-ANALYZE stage_alias;
+ANALYZE clair_bundle.stage_alias;
 ANALYZE stage_enrichment;
 -- Clair's vuln_lookup_idx keeps 13 text columns in one btree entry of at most 2704 bytes after
 -- PostgreSQL compressed them: claircore cannot store a row that does not fit, and neither can

@@ -38,7 +38,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
 
 /** psql meta-commands load.sql may hold (src/bundle/load-script.ts writes nothing else). */
 const META_COMMANDS = new Set(['set', 'if', 'elif', 'else', 'endif', 'echo', 'gset', 'copy']);
-const COPY_LINE = /^\\copy (stage_[a-z_]+) \([a-z_, ]+\) FROM '((?:[^']|'')+)' WITH \([^\n]*\)$/;
+const COPY_LINE = /^\\copy ((?:clair_bundle\.)?stage_[a-z_]+) \([a-z_, ]+\) FROM '((?:[^']|'')+)' WITH \([^\n]*\)$/;
 
 /**
  * load.sql holds statements and \copy lines only (contract §3): every row a DBA's psql loads must

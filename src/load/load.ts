@@ -11,7 +11,7 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
+import { ALIAS_STAGE, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
@@ -490,7 +490,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (step.updater && !changed.has(step.updater)) continue;
       const k = step.updater ? keyed.get(step.updater) : undefined;
       const deferredCheck = deferred.get(step.file);
-      if (step.table === 'stage_alias' && !features.has_aliases) {
+      if (step.table === ALIAS_STAGE && !features.has_aliases) {
         // Schema < 17 has no alias tables: nothing of the file is loaded (the summary's notes say
         // so). A file checked only while it is copied is still read through, for its check.
         if (!k && deferredCheck) await phases.run(`verify:${step.file}`, () => checkFile(opts.bundle, deferredCheck));
@@ -501,7 +501,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         await copyWithoutNotVulnerable(step, deferredCheck, Number(straight.shift));
         continue;
       }
-      const keysOf = direct && step.table === 'stage_alias' && step.updater === direct.name && !k ? copiedKeys.get(step.updater) : undefined;
+      const keysOf = direct && step.table === ALIAS_STAGE && step.updater === direct.name && !k ? copiedKeys.get(step.updater) : undefined;
       if (keysOf) {
         await copyNumberedAliases(step, keysOf, deferredCheck);
         continue;

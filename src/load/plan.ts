@@ -34,6 +34,9 @@ export interface CopyStep {
   mapping?: string;
 }
 
+/** Where alias rows are staged (sql/load/create-staging.sql: not a temporary table). */
+export const ALIAS_STAGE = 'clair_bundle.stage_alias';
+
 export const MANIFEST_COPY: CopyStep = { file: MANIFEST_FILE, table: 'stage_manifest', columns: ['doc'], format: LINES_FORMAT };
 
 export function copyStatement(step: CopyStep): string {
@@ -46,7 +49,7 @@ export function dataCopies(manifest: Manifest): CopyStep[] {
   for (const u of manifest.updaters) {
     if (u.kind === 'vulnerability') {
       steps.push({ file: u.file, table: 'stage_vuln', columns: VULN_COLUMNS, format: CSV_FORMAT, updater: u.name });
-      if (u.aliases) steps.push({ file: u.aliases.file, table: 'stage_alias', columns: ALIAS_COLUMNS, format: CSV_FORMAT, updater: u.name });
+      if (u.aliases) steps.push({ file: u.aliases.file, table: ALIAS_STAGE, columns: ALIAS_COLUMNS, format: CSV_FORMAT, updater: u.name });
     } else {
       steps.push({ file: u.file, table: 'stage_enrichment', columns: ENRICHMENT_COLUMNS, format: CSV_FORMAT, updater: u.name });
     }

@@ -412,6 +412,8 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect((err as Error).message).toMatch(message);
     expect(await dumpClairTables(url)).toBe(before);
     expect((await query(url, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'"))[0].column_default).toBeNull();
+    // Nor the one staging table that is not a temporary one.
+    expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t")).toEqual([{ t: null }]);
   });
 });
 
