@@ -355,8 +355,6 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const early = !opts.dryRun && manifest.vuln_csv_as_stored === true;
     let direct: { name: string; file: string; shift: string | null } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
-    /** The keys files copied into stage_row_key, by updater. */
-    const copiedKeys = new Map<string, { file: string; sha256: string }>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     const manifestRows = csvFiles(manifest);
     /**
@@ -406,8 +404,6 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       await phases.run('lock-references', () => runSql(client, 'lock-references'), { statements: 1 });
       for (const step of keyCopies(manifest)) {
         if (!changed.has(step.updater!)) continue;
-        const u = manifest.updaters.find((x) => x.name === step.updater)!;
-        copiedKeys.set(step.updater!, { file: step.file, sha256: u.keys!.sha256 });
         const deferredCheck = deferred.get(step.file);
         await copyStep(step, {
           before: () => runSql(client, 'key-updater', { updater: step.updater }),
@@ -468,12 +464,13 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * vulnerability record (src/load/alias-ordinals.ts) from a second read of the keys file that
      * COPY read before, checked again against the manifest.
      */
-    const copyNumberedAliases = async (step: CopyStep, keys: { file: string; sha256: string }, deferredCheck: ExpectedFile | undefined) => {
+    const copyNumberedAliases = async (step: CopyStep, keys: CopyStep, deferredCheck: ExpectedFile | undefined) => {
+      const sha256 = manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256;
       let numbering: KeyOrdinals | undefined;
       await copyStep(step, {
         into: numberedAliasCopy(step),
         source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
-        numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256: keys.sha256 }))),
+        numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
         expected: manifestRows.get(step.file)?.rows,
       });
       log.info('aliases numbered by their vulnerability records', { file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows });
@@ -501,7 +498,9 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         await copyWithoutNotVulnerable(step, deferredCheck, Number(straight.shift));
         continue;
       }
-      const keysOf = direct && step.table === ALIAS_STAGE && step.updater === direct.name && !k ? copiedKeys.get(step.updater) : undefined;
+      // (Its keys were copied: keyCopies, for a changed updater, as this one is.)
+      const keysOf = direct && step.table === ALIAS_STAGE && step.updater === direct.name && !k
+        ? keyCopies(manifest).find((s) => s.updater === step.updater) : undefined;
       if (keysOf) {
         await copyNumberedAliases(step, keysOf, deferredCheck);
         continue;
