@@ -16,6 +16,7 @@ import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnera
 import { CsvToCopyText } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
+import { SideSession } from './side-session.js';
 
 export interface LoadOptions {
   bundle: string;
@@ -96,7 +97,8 @@ export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<str
  * The load's phases, in order (verify, connect, check-schema, migrate, lock, decide, begin,
  * lock-updaters, create-staging, plan-updaters, copy:<file>… (with copy:<file>:left-out and
  * verify:<file> on an older schema), each merge step, record-load, commit): each one is announced
- * with a debug log line `phase` before it starts.
+ * with a debug log line `phase` before it starts. The second session's (side-aliases-begin, its
+ * copy:<file> steps, side-aliases-end) run beside them; their lines say `session: 'second'`.
  */
 class Phases {
   current = '';
@@ -105,7 +107,8 @@ class Phases {
   /** Called when the watchdog fires: closes the connection so the pending round trip fails. */
   onStall: () => void = () => undefined;
   private readonly pauses = testPauses();
-  constructor(private readonly log: Logger, private readonly statementTimeoutMs = 0) {}
+  /** `session`: 'second' for the second session's phases (src/load/side-session.ts), in their log lines. */
+  constructor(private readonly log: Logger, private readonly statementTimeoutMs = 0, private readonly session?: string) {}
 
   /**
    * Runs one phase. With a statement timeout, a watchdog allows `statements` statement timeouts
@@ -114,7 +117,8 @@ class Phases {
    */
   async run<T>(name: string, fn: () => Promise<T>, limits: { statements?: number; waitMs?: number; watchdog?: boolean } = {}): Promise<T> {
     this.current = name;
-    this.log.debug('phase', { phase: name });
+    const session = this.session ? { session: this.session } : {};
+    this.log.debug('phase', { phase: name, ...session });
     let timer: NodeJS.Timeout | undefined;
     if (this.statementTimeoutMs > 0 && limits.watchdog !== false) {
       const ms = this.statementTimeoutMs * (limits.statements ?? 1) + (limits.waitMs ?? 0) + WATCHDOG_GRACE_MS;
@@ -132,12 +136,23 @@ class Phases {
     }
     const pause = this.pauses.get(name);
     if (pause) {
-      this.log.debug('test pause', { phase: name, ms: pause });
+      this.log.debug('test pause', { phase: name, ms: pause, ...session });
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
     return result;
   }
 }
+
+/** The second session's table for alias rows, its connection and phases, and its task queue. */
+interface Aside {
+  table: string;
+  started: number;
+  via: { client: pg.Client; phases: Phases };
+  run(task: () => Promise<unknown>): void;
+}
+
+/** node-postgres's errors for a connection that went away. */
+const CONNECTION_LOST = /EPIPE|ECONNRESET|Connection terminated|not queryable/i;
 
 /** How much longer than the statement timeout the client waits for an answer. */
 const WATCHDOG_GRACE_MS = 2000;
@@ -266,13 +281,17 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   let ended = false;
   client.on('end', () => (ended = true));
   /** The connection is gone (closed by the server, the network or the watchdog). */
-  const lostWith = (err: unknown) => ended || (!sqlStateOf(err) && /EPIPE|ECONNRESET|Connection terminated|not queryable/i.test(String((err as Error)?.message)));
+  const lostWith = (err: unknown) => ended || (!sqlStateOf(err) && CONNECTION_LOST.test(String((err as Error)?.message)));
   phases.onStall = () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   const backend: Backend | undefined = await backendOf(client);
   const seconds = () => (Date.now() - started) / 1000;
   const lockWaitMs = opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000));
   const statementTimeout = Math.max(0, Math.floor(opts.statementTimeoutMs ?? 0));
   let inTransaction = false;
+  /** The second session that copies the alias files of an initial load (below), if one is open. */
+  let side: SideSession | undefined;
+  /** Its table may exist (committed by it) until this load drops it or commits. */
+  let sideTable = false;
   let history: { id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown } | undefined;
   const onAbort = () => {
     log.warn('stopping: cancelling the load and rolling back');
@@ -363,17 +382,19 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * in the same phase; every row `expected` (the manifest's count, or a keyed updater's rows to
      * stage; a function: known once the source has been read) must have arrived. `lineOf` turns the
      * line of a rejected row in `source` into the file's line. `numbering`: the converted records
-     * get one more field, their number (src/load/csv-to-copy-text.ts).
+     * get one more field, their number (src/load/csv-to-copy-text.ts). `via`: the second session
+     * (its connection and phases) instead of the load's.
      */
     const copyStep = async (step: CopyStep, o: {
       into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
-      numbering?: () => KeyOrdinals;
+      numbering?: () => KeyOrdinals; via?: { client: pg.Client; phases: Phases };
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
       const target = o.into ?? step;
       const text = asCopyText(target);
-      const rows = await phases.run(o.phase ?? `copy:${step.file}`, async () => {
+      const session = o.via ?? { client, phases };
+      const rows = await session.phases.run(o.phase ?? `copy:${step.file}`, async () => {
         await o.before?.();
         let source = o.source?.();
         if (text) {
@@ -384,7 +405,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         }
         // A rejected row's line in the converted stream, which has no header, is one less.
         const fileLine = (line: number) => (text ? line + 1 : line);
-        const n = await copyFile(client, copyStatement(text ?? target), abs(step.file), step.file, source).catch(async (err: unknown) => {
+        const n = await copyFile(session.client, copyStatement(text ?? target), abs(step.file), step.file, source).catch(async (err: unknown) => {
           if (!(err instanceof StatementError && err.line)) throw err;
           throw new StatementError(err.file, err.pgError, o.lineOf ? await o.lineOf(fileLine(err.line)) : fileLine(err.line));
         });
@@ -395,8 +416,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (expected !== undefined && rows !== expected) {
         throw new LoadFailedError(`load failed and was rolled back: ${step.file}: COPY read ${rows} rows, the manifest says ${expected}`, { place: { file: step.file } });
       }
-      log.info('copied', { file: o.phase?.replace(/^copy:/, '') ?? step.file, rows, ms: Date.now() - t });
-      stopIfAborted(opts.signal);
+      log.info('copied', { file: o.phase?.replace(/^copy:/, '') ?? step.file, rows, ms: Date.now() - t, ...(o.via ? { session: 'second' } : {}) });
+      if (!o.via) stopIfAborted(opts.signal);
     };
     if (!opts.dryRun) {
       if (early) await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
@@ -464,17 +485,58 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * vulnerability record (src/load/alias-ordinals.ts) from a second read of the keys file that
      * COPY read before, checked again against the manifest.
      */
-    const copyNumberedAliases = async (step: CopyStep, keys: CopyStep, deferredCheck: ExpectedFile | undefined) => {
+    const copyNumberedAliases = async (step: CopyStep, keys: CopyStep, deferredCheck: ExpectedFile | undefined, aside?: Aside) => {
       const sha256 = manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256;
       let numbering: KeyOrdinals | undefined;
       await copyStep(step, {
-        into: numberedAliasCopy(step),
+        into: numberedAliasCopy(aside ? { ...step, table: aside.table } : step), via: aside?.via,
         source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
         numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
         expected: manifestRows.get(step.file)?.rows,
       });
       log.info('aliases numbered by their vulnerability records', { file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows });
     };
+    /**
+     * An initial load that copied a file straight into vuln copies the alias files in a second
+     * session (src/load/side-session.ts) while this one goes on with the rest: the other files, then
+     * checking and merging what it copied (direct-end.sql … record-keys.sql), which needs one core;
+     * node and the other core would idle. The rows go into a table that session commits, which
+     * take-side-aliases.sql puts in stage_alias's place before the first step that reads it. Not
+     * for a refresh (a keyed updater's alias rows come from its keys), nor when this transaction
+     * would not see another session's commits, nor when no second connection can be opened (the
+     * aliases are then copied here, as before).
+     */
+    const openSide = async (): Promise<Aside | undefined> => {
+      if (!direct || !features.has_aliases || keyed.size > 0) return undefined;
+      if (!dataCopies(manifest).some((s) => s.table === ALIAS_STAGE && changed.has(s.updater!))) return undefined;
+      const isolation = (await client.query<{ i: string }>("SELECT current_setting('transaction_isolation') AS i")).rows[0].i;
+      if (isolation !== 'read committed') return undefined;
+      let other: pg.Client;
+      try {
+        other = await connect(opts);
+      } catch (err) {
+        log.warn('copying the alias files in this session: a second one could not be opened', { reason: (err as Error).message });
+        return undefined;
+      }
+      const sidePhases = new Phases(log, opts.statementTimeoutMs, 'second');
+      sidePhases.onStall = () => (other as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      // A failure there stops this session's statement too; the load then fails with it.
+      side = new SideSession(other, () => void cancel(opts.connection, client));
+      sideTable = true;
+      const aside: Aside = {
+        table: 'clair_bundle.stage_alias_next', started: Date.now(),
+        via: { client: other, phases: sidePhases },
+        run: (task) => side!.queue(() => task().catch((err: unknown) => {
+          if (sidePhases.stalled) throw stallError(sidePhases, err);
+          if (err instanceof AppError || sqlStateOf(err) || !CONNECTION_LOST.test(String((err as Error)?.message))) throw err;
+          throw new Error(`lost the connection to the database during ${sidePhases.current} (second session): ${(err as Error).message}`, { cause: err });
+        })),
+      };
+      aside.run(() => sidePhases.run('side-aliases-begin', () => runSql(other, 'side-aliases-begin'), { statements: statementCount('side-aliases-begin') }));
+      log.info('copying the alias files in a second session', { table: aside.table });
+      return aside;
+    };
+    const aside = await openSide();
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
       const u = manifest.updaters.find((x) => x.name === step.updater)!;
@@ -501,6 +563,14 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       // (Its keys were copied: keyCopies, for a changed updater, as this one is.)
       const keysOf = direct && step.table === ALIAS_STAGE && step.updater === direct.name && !k
         ? keyCopies(manifest).find((s) => s.updater === step.updater) : undefined;
+      if (aside && step.table === ALIAS_STAGE) {
+        aside.run(() => (keysOf ? copyNumberedAliases(step, keysOf, deferredCheck, aside) : copyStep(step, {
+          into: { ...step, table: aside.table }, via: aside.via,
+          source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
+          expected: manifestRows.get(step.file)?.rows,
+        })));
+        continue;
+      }
       if (keysOf) {
         await copyNumberedAliases(step, keysOf, deferredCheck);
         continue;
@@ -512,7 +582,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
         after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : undefined,
       });
+      if (side?.failed) await side.done();
     }
+    aside?.run(async () => {
+      await aside.via.phases.run('side-aliases-end', () => runSql(aside.via.client, 'side-aliases-end'));
+      log.info('second session done', { session: 'second', ms: Date.now() - aside.started });
+    });
     if (opts.dryRun) {
       const plan = await phases.run('dry-run', () => runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run'));
       await client.query('ROLLBACK');
@@ -526,10 +601,20 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       };
     }
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
+      if (side && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
+        // The second session's alias rows, before the first step that reads them.
+        const waited = Date.now();
+        await phases.run('wait-side-aliases', () => side!.done(), { watchdog: false });
+        log.info('merged', { step: 'wait-side-aliases', ms: Date.now() - waited });
+        await phases.run('take-side-aliases', () => runSql(client, 'take-side-aliases'), { statements: statementCount('take-side-aliases') });
+        await side.end();
+        side = undefined;
+      }
       const t = Date.now();
       await phases.run(name, () => runSql(client, name), { statements: statementCount(name) });
       log.info('merged', { step: name, ms: Date.now() - t });
       stopIfAborted(opts.signal);
+      if (side?.failed) await side.done();
     }
     [history] = await phases.run('record-load', () => runSql<{ id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown }>(client, 'record-load'));
     try {
@@ -552,10 +637,17 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       ...base, outcome: history.outcome, historyId: Number(history.id), updaters,
       notes: notesFor(manifest, features, updaters), seconds: seconds(), trustedLinks,
     };
-  } catch (err) {
-    const lost = lostWith(err);
+  } catch (caught) {
+    const lost = lostWith(caught);
     const failedPhase = phases.current;
+    let err = caught;
+    // A failure of the second session comes first: its COPY came before anything this session
+    // did meanwhile (which that failure may have cancelled). So that the same bundle always fails
+    // the same way, its work is waited for, unless the load was stopped or lost its connection.
+    const sideFailure = !side ? undefined : opts.signal?.aborted || lost || phases.stalled ? await side.stop() : await side.settle();
+    if (sideFailure && !opts.signal?.aborted) err = sideFailure.error;
     if (inTransaction && !lost) await phases.run('rollback', () => client.query('ROLLBACK')).catch(() => undefined);
+    if (sideTable && !lost) await runSql(client, 'drop-side-aliases').catch(() => undefined);
     const denied = !(err instanceof AppError) && sqlStateOf(err) === '42501';
     const failure = err instanceof AppError ? err : denied ? permissionError(err, opts.target) : new LoadFailedError(
       opts.signal?.aborted ? 'load stopped by a signal and rolled back'
@@ -566,6 +658,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    await side?.end();
     await client.end().catch(() => undefined);
   }
 }

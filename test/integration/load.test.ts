@@ -296,12 +296,17 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
   it.each([[20, 24, 0], [17, 22, 2], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
     const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
     const direct = await clairDb(schema);
-    const logged: { msg: string; file?: string; numbered?: number; rows?: number }[] = [];
+    const logged: { msg: string; file?: string; numbered?: number; rows?: number; session?: string }[] = [];
     const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
     const summary = await loadBundle({ ...opts(dir, direct, { verifyUpFrontBytes: 0 }), log });
     // Its alias records were numbered by their vulnerability records (not looked up by hash).
     const numbered = logged.filter((l) => l.msg === 'aliases numbered by their vulnerability records');
     expect(numbered).toEqual(schema === 16 ? [] : [expect.objectContaining({ file: 'aliases/debian%2Fupdater.csv', numbered: 25, rows: 25 })]);
+    // Both alias files were copied by a second session (schema 16 copies none), whose table is gone.
+    const copiedAliases = logged.filter((l) => l.msg === 'copied' && l.file?.startsWith('aliases/'));
+    expect(copiedAliases.map((l) => [l.file, l.session])).toEqual(schema === 16 ? []
+      : [['aliases/debian%2Fupdater.csv', 'second'], ['aliases/osv%2Fnpm.csv', 'second']]);
+    expect(await query(direct, "SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias') AS u")).toEqual([{ t: null, u: null }]);
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
     // (The staged osv/npm rows share the last page, which is not all-visible.)
     expect((await query(direct, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBeGreaterThan(0);
@@ -412,8 +417,65 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect((err as Error).message).toMatch(message);
     expect(await dumpClairTables(url)).toBe(before);
     expect((await query(url, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'"))[0].column_default).toBeNull();
-    // Nor the one staging table that is not a temporary one.
-    expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t")).toEqual([{ t: null }]);
+    // Nor the staging tables that are not temporary ones (the second session's too: it was
+    // copying the alias files while this session checked the copied rows).
+    expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u")).toEqual([{ t: null, u: null }]);
+  });
+
+  describe('the alias files, copied by a second session meanwhile', () => {
+    const ALIASES = 'aliases/debian%2Fupdater.csv';
+    const clean = async () => {
+      const url = await createClairDb(20);
+      await loadBundle(opts((await makeBundle(records, '2026-01-01T00:00:00Z')).dir, url));
+      return logicalDump(url);
+    };
+
+    it.each([
+      ['', false],
+      [', also when the load\'s session finds a record it refuses meanwhile (the aliases came first: the same error each time)', true],
+    ])('a record that session refuses fails the load with its file and line (exit 5), rolled back, its table dropped%s', async (_what, vulnToo) => {
+      const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+      if (vulnToo) {
+        // direct-end.sql refuses it, after the COPY into vuln and while the aliases are copied.
+        await rewriteConsistently(dir, 'vulnerabilities/debian%2Fupdater.csv', (t) => t.replace(',"Medium","libfoo",', ',"Huge","libfoo",'));
+        const alone = await createClairDb(20);
+        expect(String(await loadBundle(opts(dir, alone)).catch((e: unknown) => e))).toMatch(/debian%2Fupdater\.csv line \d+: normalized_severity 'Huge'/);
+      }
+      const lines = (await readFile(path.join(dir, ALIASES), 'utf8')).split('\n');
+      const bad = lines.length - 3; // (an index: the file's line bad + 1, not the last record)
+      expect(lines[bad]).toMatch(/^"\\x[0-9a-f]{32}","alias",/);
+      await rewriteConsistently(dir, ALIASES, (t) => t.split('\n').map((l, i) => (i === bad ? l.replace(',"alias",', ',"bogus",') : l)).join('\n'));
+      const url = await createClairDb(20);
+      const before = await dumpClairTables(url);
+      // (With the vulnerability record too, that session waits before it copies, so the load's
+      // session has refused its record by then.)
+      process.env.CLAIR_BUNDLE_TEST_PAUSE = vulnToo ? 'side-aliases-begin:1500' : '';
+      const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e).finally(() => delete process.env.CLAIR_BUNDLE_TEST_PAUSE);
+      expect((err as { exitCode?: number }).exitCode).toBe(5);
+      expect((err as Error).message).toMatch(new RegExp(`^load failed and was rolled back: aliases/debian%2Fupdater\\.csv line ${bad + 1}: .*check constraint`));
+      expect(await dumpClairTables(url)).toBe(before);
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u")).toEqual([{ t: null, u: null }]);
+      expect(await query(url, 'SELECT outcome FROM clair_bundle.load_history')).toEqual([{ outcome: 'failed' }]);
+    });
+
+    it('a table that a killed load left is dropped; the load is as without it', async () => {
+      const url = await createClairDb(20);
+      await query(url, 'CREATE SCHEMA clair_bundle; CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (hash bytea); INSERT INTO clair_bundle.stage_alias_next VALUES (\'\\x00\')');
+      await loadBundle(opts((await makeBundle(records, '2026-01-01T00:00:00Z')).dir, url));
+      expect(await logicalDump(url)).toBe(await clean());
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias_next') AS t")).toEqual([{ t: null }]);
+    });
+
+    it('not when the load\'s transaction would not see that session\'s rows (REPEATABLE READ by default): copied in the load\'s session, the same tables', async () => {
+      const url = await createClairDb(20);
+      await query(url, `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET default_transaction_isolation = 'repeatable read'`);
+      const logged: { msg: string; file?: string; session?: string }[] = [];
+      const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
+      await loadBundle({ ...opts((await makeBundle(records, '2026-01-01T00:00:00Z')).dir, url), log });
+      expect(logged.filter((l) => l.msg === 'copied' && l.file === ALIASES).map((l) => l.session)).toEqual([undefined]);
+      expect(logged.some((l) => /second session/.test(l.msg))).toBe(false);
+      expect(await logicalDump(url)).toBe(await clean());
+    });
   });
 });
 
@@ -528,6 +590,21 @@ describe('trusted links: no per-row foreign-key triggers for a role that may set
     u.password = password;
     return u.toString();
   }
+
+  it('a role allowed one connection: the alias files of an initial load are copied in the load\'s session (no second one), the same tables', async () => {
+    const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
+    const superuser = await createClairDb(20);
+    await loadBundle(opts(dir, superuser));
+    const one = await roleUrl(await createClairDb(20), 'ALTER ROLE $ROLE CONNECTION LIMIT 1;');
+    const logged: { msg: string; level: string; file?: string; session?: string; reason?: string }[] = [];
+    const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
+    await loadBundle({ ...opts(dir, one), log });
+    expect(logged.filter((l) => l.level === 'warn')).toEqual([expect.objectContaining({
+      msg: 'copying the alias files in this session: a second one could not be opened', reason: expect.stringMatching(/too many connections/),
+    })]);
+    expect(logged.filter((l) => l.msg === 'copied' && l.file === 'aliases/osv%2Fnpm.csv').map((l) => l.session)).toEqual([undefined]);
+    expect(await logicalDump(one)).toBe(await logicalDump(superuser));
+  });
 
   it('a superuser or a role granted SET on it links that way; a role without it gets the triggers; the same tables, every link valid', async () => {
     const b1 = await makeBundle(BASE, '2026-01-01T00:00:00Z');

@@ -40,6 +40,8 @@ interface LogLine {
   time?: string;
   msg?: string;
   phase?: string;
+  /** 'second': a phase of the loader's second session, which runs beside the others. */
+  session?: string;
 }
 
 function logLines(stderr: string): LogLine[] {
@@ -52,13 +54,18 @@ function logLines(stderr: string): LogLine[] {
   });
 }
 
-/** The phases of a complete load in order, each with its duration (the last one: until exit). */
+/**
+ * The phases of a complete load in order, each with its duration: until the next phase of the same
+ * session (the loader's second one runs beside the first, and says when it is done), the last one
+ * until exit.
+ */
 export function phaseTimings(r: Run, exitTime: number): PhaseTiming[] {
-  const lines = logLines(r.stderr).filter((l) => l.msg === 'phase' && l.time);
-  return lines.map((l, i) => ({
-    phase: l.phase!,
-    ms: Math.max(1, (i + 1 < lines.length ? Date.parse(lines[i + 1].time!) : exitTime) - Date.parse(l.time!)),
-  }));
+  const lines = logLines(r.stderr).filter((l) => (l.msg === 'phase' || l.msg === 'second session done') && l.time);
+  return lines.flatMap((l, i) => {
+    if (l.msg !== 'phase') return [];
+    const next = lines.slice(i + 1).find((n) => n.session === l.session);
+    return [{ phase: l.phase!, ms: Math.max(1, (next ? Date.parse(next.time!) : exitTime) - Date.parse(l.time!)) }];
+  });
 }
 
 const LOAD_ARGS = (bundle: string, url: string) => ['--verbose', '--log-format', 'json', 'load', bundle, '--db', url];
@@ -101,7 +108,9 @@ async function killAt(bundle: string, url: string, phase: string, offsetMs: numb
   clearTimeout(timer);
   // Everything the loader wrote before it died is in the pipe (stderr writes are synchronous).
   const lines = logLines(r.stderr);
-  const phases = lines.filter((l) => l.msg === 'phase');
+  // The phase it died in: the last one begun by the session the target phase belongs to.
+  const session = lines.find((l) => l.msg === 'phase' && l.phase === phase)?.session;
+  const phases = lines.filter((l) => l.msg === 'phase' && l.session === session);
   const last = phases.at(-1)?.phase ?? '(none)';
   const after = lines.some((l) => l.msg === 'test pause' && l.phase === last);
   return { phase: last, after, reached, run: r };

@@ -1,0 +1,14 @@
+-- The second session of an initial load (src/load/side-session.ts), before it copies the alias
+-- files while the load's own session checks and merges the rows it copied: their rows go into a
+-- table of their own, committed by that session (the load's uncommitted stage_alias is invisible
+-- to it), which take-side-aliases.sql puts in stage_alias's place inside the load's transaction.
+-- Same columns as stage_alias (create-staging.sql). Loads take turns (lock-load.sql): a table left
+-- by a load that was killed is this load's to drop.
+DROP TABLE IF EXISTS clair_bundle.stage_alias_next;
+CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (
+  hash bytea NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('self', 'alias')),
+  namespace text NOT NULL CHECK (namespace <> ''),
+  name text NOT NULL CHECK (name <> ''),
+  ord bigint
+);
