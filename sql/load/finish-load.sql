@@ -5,8 +5,23 @@ SELECT p.uo, p.name, p.kind, p.fingerprint, m.doc->>'digest', p.row_count
 FROM stage_plan p, stage_manifest m
 WHERE p.changed;
 
--- The one staging table that is not a temporary one (create-staging.sql).
+-- The staging tables that are not temporary ones: stage_alias (create-staging.sql, or the second
+-- session's: take-side-aliases.sql), and the second session's keys (take-side-keys.sql) with the
+-- view that reads them; tables a killed load's second session left too (side-aliases-begin.sql).
 DROP TABLE clair_bundle.stage_alias;
+DO $$
+BEGIN
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('stage_row_key')) = 'v' THEN
+    DROP VIEW stage_row_key;
+  END IF;
+  IF to_regclass('clair_bundle.stage_row_key_next') IS NOT NULL THEN
+    DROP TABLE clair_bundle.stage_row_key_next;
+  END IF;
+  IF to_regclass('clair_bundle.stage_alias_next') IS NOT NULL THEN
+    DROP TABLE clair_bundle.stage_alias_next;
+  END IF;
+END
+$$;
 
 DELETE FROM clair_bundle.update_operation_source s
 WHERE NOT EXISTS (SELECT 1 FROM update_operation o WHERE o.id = s.uo);

@@ -143,12 +143,20 @@ class Phases {
   }
 }
 
-/** The second session's table for alias rows, its connection and phases, and its task queue. */
+/**
+ * The second session of an initial load: its tables for alias rows and row keys, its connection
+ * and phases, its task queue, and the tasks whose rows the load's session takes (over once taken).
+ */
 interface Aside {
-  table: string;
+  aliasTable: string;
+  keysTable: string;
   started: number;
   via: { client: pg.Client; phases: Phases };
-  run(task: () => Promise<unknown>): void;
+  run(task: () => Promise<unknown>): Promise<void>;
+  /** Done when the alias files are in (the last task of the session). */
+  aliases?: Promise<void>;
+  /** Done when the keys file is in. */
+  keys?: Promise<void>;
 }
 
 /** node-postgres's errors for a connection that went away. */
@@ -292,6 +300,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   let side: SideSession | undefined;
   /** Its table may exist (committed by it) until this load drops it or commits. */
   let sideTable = false;
+  /** The cancel request its failure sent this session (which must land before the rollback). */
+  let sideCancel: Promise<void> | undefined;
   let history: { id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown } | undefined;
   const onAbort = () => {
     log.warn('stopping: cancelling the load and rolling back');
@@ -419,12 +429,64 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       log.info('copied', { file: o.phase?.replace(/^copy:/, '') ?? step.file, rows, ms: Date.now() - t, ...(o.via ? { session: 'second' } : {}) });
       if (!o.via) stopIfAborted(opts.signal);
     };
+    /**
+     * An initial load that copies a file straight into vuln has a second session
+     * (src/load/side-session.ts) copy the alias files, and that file's keys (schema >= 18), while
+     * this one goes on with the rest: the other files, then checking and merging what it copied
+     * (direct-end.sql … link-vulns.sql), which needs one core; node and the other core would idle.
+     * Their rows go into tables that session commits, which take-side-keys.sql and
+     * take-side-aliases.sql bring into this transaction before the first step that reads them. Not
+     * for a refresh, nor when this transaction would not see another session's commits, nor when no
+     * second connection can be opened (everything is then copied here, as before).
+     */
+    const openSide = async (): Promise<Aside | undefined> => {
+      if (!direct || !features.has_aliases) return undefined;
+      const isolation = (await client.query<{ i: string }>("SELECT current_setting('transaction_isolation') AS i")).rows[0].i;
+      if (isolation !== 'read committed') return undefined;
+      let other: pg.Client;
+      try {
+        other = await connect(opts);
+        // Idle until the files it copies come up (it holds no transaction and no lock meanwhile).
+        await other.query('SET idle_session_timeout = 0').catch(() => undefined);
+      } catch (err) {
+        log.warn('copying every file in this session: a second one could not be opened', { reason: (err as Error).message });
+        return undefined;
+      }
+      const sidePhases = new Phases(log, opts.statementTimeoutMs, 'second');
+      sidePhases.onStall = () => (other as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      // A failure there stops this session's statement too; the load then fails with it.
+      const session = new SideSession(other, () => (sideCancel = cancel(opts.connection, client)));
+      side = session;
+      sideTable = true;
+      log.info('a second session copies the alias files and row keys of the file copied straight into vuln', { updater: direct.name });
+      return {
+        aliasTable: 'clair_bundle.stage_alias_next', keysTable: 'clair_bundle.stage_row_key_next', started: Date.now(),
+        via: { client: other, phases: sidePhases },
+        run: (task) => session.queue(() => task().catch((err: unknown) => {
+          if (sidePhases.stalled) throw stallError(sidePhases, err);
+          if (err instanceof AppError || sqlStateOf(err) || !CONNECTION_LOST.test(String((err as Error)?.message))) throw err;
+          throw new Error(`lost the connection to the database during ${sidePhases.current} (second session): ${(err as Error).message}`, { cause: err });
+        })),
+      };
+    };
+    let aside: Aside | undefined;
+    /** The keys file the second session copies, if any (then not this session). */
+    let sideKeys: CopyStep | undefined;
     if (!opts.dryRun) {
       if (early) await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
       // (Without `early`, also the first merge step: taking the locks twice changes nothing.)
       await phases.run('lock-references', () => runSql(client, 'lock-references'), { statements: 1 });
+      // (It reads no keys: which file goes straight into vuln is known before they are copied.)
+      if (early) {
+        [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string; shift: string | null }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
+        if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
+      }
+      aside = await openSide();
+      // The keys of the updater copied straight into vuln (schema >= 18), copied by the second
+      // session after that file: plan-keyed.sql does without them (an empty vuln has no rows to keep).
+      if (aside && direct && features.has_not_vulnerable) sideKeys = keyCopies(manifest).find((s) => s.updater === direct!.name);
       for (const step of keyCopies(manifest)) {
-        if (!changed.has(step.updater!)) continue;
+        if (!changed.has(step.updater!) || step.file === sideKeys?.file) continue;
         const deferredCheck = deferred.get(step.file);
         await copyStep(step, {
           before: () => runSql(client, 'key-updater', { updater: step.updater }),
@@ -436,10 +498,6 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
       log.info('merged', { step: 'plan-keyed', ms: Date.now() - planned });
       for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
-      if (early) {
-        [direct] = await phases.run('direct-begin', () => runSql<{ name: string; file: string; shift: string | null }>(client, 'direct-begin'), { statements: statementCount('direct-begin') });
-        if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
-      }
     }
     /**
      * The file copied straight into a vuln without not_vulnerable (schema < 18): without that
@@ -489,54 +547,13 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const sha256 = manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256;
       let numbering: KeyOrdinals | undefined;
       await copyStep(step, {
-        into: numberedAliasCopy(aside ? { ...step, table: aside.table } : step), via: aside?.via,
+        into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable } : step), via: aside?.via,
         source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
         numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
         expected: manifestRows.get(step.file)?.rows,
       });
       log.info('aliases numbered by their vulnerability records', { file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows });
     };
-    /**
-     * An initial load that copied a file straight into vuln copies the alias files in a second
-     * session (src/load/side-session.ts) while this one goes on with the rest: the other files, then
-     * checking and merging what it copied (direct-end.sql … record-keys.sql), which needs one core;
-     * node and the other core would idle. The rows go into a table that session commits, which
-     * take-side-aliases.sql puts in stage_alias's place before the first step that reads it. Not
-     * for a refresh (a keyed updater's alias rows come from its keys), nor when this transaction
-     * would not see another session's commits, nor when no second connection can be opened (the
-     * aliases are then copied here, as before).
-     */
-    const openSide = async (): Promise<Aside | undefined> => {
-      if (!direct || !features.has_aliases || keyed.size > 0) return undefined;
-      if (!dataCopies(manifest).some((s) => s.table === ALIAS_STAGE && changed.has(s.updater!))) return undefined;
-      const isolation = (await client.query<{ i: string }>("SELECT current_setting('transaction_isolation') AS i")).rows[0].i;
-      if (isolation !== 'read committed') return undefined;
-      let other: pg.Client;
-      try {
-        other = await connect(opts);
-      } catch (err) {
-        log.warn('copying the alias files in this session: a second one could not be opened', { reason: (err as Error).message });
-        return undefined;
-      }
-      const sidePhases = new Phases(log, opts.statementTimeoutMs, 'second');
-      sidePhases.onStall = () => (other as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-      // A failure there stops this session's statement too; the load then fails with it.
-      side = new SideSession(other, () => void cancel(opts.connection, client));
-      sideTable = true;
-      const aside: Aside = {
-        table: 'clair_bundle.stage_alias_next', started: Date.now(),
-        via: { client: other, phases: sidePhases },
-        run: (task) => side!.queue(() => task().catch((err: unknown) => {
-          if (sidePhases.stalled) throw stallError(sidePhases, err);
-          if (err instanceof AppError || sqlStateOf(err) || !CONNECTION_LOST.test(String((err as Error)?.message))) throw err;
-          throw new Error(`lost the connection to the database during ${sidePhases.current} (second session): ${(err as Error).message}`, { cause: err });
-        })),
-      };
-      aside.run(() => sidePhases.run('side-aliases-begin', () => runSql(other, 'side-aliases-begin'), { statements: statementCount('side-aliases-begin') }));
-      log.info('copying the alias files in a second session', { table: aside.table });
-      return aside;
-    };
-    const aside = await openSide();
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
       const u = manifest.updaters.find((x) => x.name === step.updater)!;
@@ -544,6 +561,25 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const vuln = step.table === 'stage_vuln';
       return keyedRowStream({ vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file }, k.changed,
         vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
+    };
+    /** The second session's COPY of the keys file this one left to it (sideKeys), queued once. */
+    const queueSideKeys = () => {
+      if (!aside || !sideKeys || aside.keys) return;
+      const a = aside;
+      const keys = sideKeys;
+      const check = deferred.get(keys.file);
+      a.keys = a.run(async () => {
+        await a.via.phases.run('side-keys-begin', async () => {
+          await runSql(a.via.client, 'side-keys-begin');
+          await runSql(a.via.client, 'side-keys-updater', { updater: keys.updater });
+        }, { statements: statementCount('side-keys-begin') + 1 });
+        await copyStep(keys, {
+          into: { ...keys, table: a.keysTable }, via: a.via,
+          source: () => (check ? checkedReadStream(opts.bundle, checksumOnly(check)) : undefined),
+          expected: manifestRows.get(keys.file)?.rows,
+        });
+        await a.via.phases.run('side-keys-end', () => runSql(a.via.client, 'side-keys-end'));
+      });
     };
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
@@ -563,9 +599,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       // (Its keys were copied: keyCopies, for a changed updater, as this one is.)
       const keysOf = direct && step.table === ALIAS_STAGE && step.updater === direct.name && !k
         ? keyCopies(manifest).find((s) => s.updater === step.updater) : undefined;
-      if (aside && step.table === ALIAS_STAGE) {
-        aside.run(() => (keysOf ? copyNumberedAliases(step, keysOf, deferredCheck, aside) : copyStep(step, {
-          into: { ...step, table: aside.table }, via: aside.via,
+      if (aside && step.table === ALIAS_STAGE && keyed.size === 0) {
+        const a = aside;
+        if (!a.aliases) a.aliases = a.run(() => a.via.phases.run('side-aliases-begin', () => runSql(a.via.client, 'side-aliases-begin'), { statements: statementCount('side-aliases-begin') }));
+        a.aliases = a.run(() => (keysOf ? copyNumberedAliases(step, keysOf, deferredCheck, a) : copyStep(step, {
+          into: { ...step, table: a.aliasTable }, via: a.via,
           source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
           expected: manifestRows.get(step.file)?.rows,
         })));
@@ -582,12 +620,19 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
         after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : undefined,
       });
+      // That file's keys, now that node is free of it: the second session, before its aliases.
+      if (straight) queueSideKeys();
       if (side?.failed) await side.done();
     }
-    aside?.run(async () => {
-      await aside.via.phases.run('side-aliases-end', () => runSql(aside.via.client, 'side-aliases-end'));
-      log.info('second session done', { session: 'second', ms: Date.now() - aside.started });
-    });
+    if (aside) {
+      const a = aside;
+      queueSideKeys();
+      const last = a.run(async () => {
+        if (a.aliases) await a.via.phases.run('side-aliases-end', () => runSql(a.via.client, 'side-aliases-end'));
+        log.info('second session done', { session: 'second', ms: Date.now() - a.started });
+      });
+      if (a.aliases) a.aliases = last;
+    }
     if (opts.dryRun) {
       const plan = await phases.run('dry-run', () => runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run'));
       await client.query('ROLLBACK');
@@ -601,12 +646,23 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       };
     }
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
-      if (side && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
-        // The second session's alias rows, before the first step that reads them.
+      // The second session's rows, before the first step that reads them.
+      const take = async (what: 'keys' | 'aliases', task: Promise<void>) => {
         const waited = Date.now();
-        await phases.run('wait-side-aliases', () => side!.done(), { watchdog: false });
-        log.info('merged', { step: 'wait-side-aliases', ms: Date.now() - waited });
-        await phases.run('take-side-aliases', () => runSql(client, 'take-side-aliases'), { statements: statementCount('take-side-aliases') });
+        await phases.run(`wait-side-${what}`, () => side!.through(task), { watchdog: false });
+        log.info('merged', { step: `wait-side-${what}`, ms: Date.now() - waited });
+        await phases.run(`take-side-${what}`, () => runSql(client, `take-side-${what}`), { statements: statementCount(`take-side-${what}`) });
+      };
+      if (aside?.keys && name === 'record-keys') {
+        await take('keys', aside.keys);
+        aside.keys = undefined;
+      }
+      if (aside?.aliases && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
+        await take('aliases', aside.aliases);
+        aside.aliases = undefined;
+      }
+      if (side && aside && !aside.keys && !aside.aliases) {
+        await side.done();
         await side.end();
         side = undefined;
       }
@@ -638,7 +694,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       notes: notesFor(manifest, features, updaters), seconds: seconds(), trustedLinks,
     };
   } catch (caught) {
-    const lost = lostWith(caught);
+    // (The second session's failure says nothing of this session's connection.)
+    const lost = !side?.isFailure(caught) && lostWith(caught);
     const failedPhase = phases.current;
     let err = caught;
     // A failure of the second session comes first: its COPY came before anything this session
@@ -646,8 +703,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     // the same way, its work is waited for, unless the load was stopped or lost its connection.
     const sideFailure = !side ? undefined : opts.signal?.aborted || lost || phases.stalled ? await side.stop() : await side.settle();
     if (sideFailure && !opts.signal?.aborted) err = sideFailure.error;
+    // (Sent while a statement ran, or while none did: then it changes nothing, but it must not
+    // stop the statements below.)
+    await sideCancel;
     if (inTransaction && !lost) await phases.run('rollback', () => client.query('ROLLBACK')).catch(() => undefined);
-    if (sideTable && !lost) await runSql(client, 'drop-side-aliases').catch(() => undefined);
+    if (sideTable && !lost) await runSql(client, 'drop-side-tables').catch(() => undefined);
     const denied = !(err instanceof AppError) && sqlStateOf(err) === '42501';
     const failure = err instanceof AppError ? err : denied ? permissionError(err, opts.target) : new LoadFailedError(
       opts.signal?.aborted ? 'load stopped by a signal and rolled back'

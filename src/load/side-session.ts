@@ -18,8 +18,11 @@ export class SideSession {
 
   constructor(readonly client: pg.Client, private readonly onFailure: (error: unknown) => void) {}
 
-  /** Runs `task` after the tasks queued before it, unless one of them failed. */
-  queue(task: () => Promise<unknown>): void {
+  /**
+   * Runs `task` after the tasks queued before it, unless one of them failed. The promise settles
+   * when the task is over (it never rejects: `through` tells whether it failed).
+   */
+  queue(task: () => Promise<unknown>): Promise<void> {
     this.tail = this.tail.then(async () => {
       if (this.failure || this.stopped) return;
       try {
@@ -30,6 +33,19 @@ export class SideSession {
         this.onFailure(error);
       }
     });
+    return this.tail;
+  }
+
+  /** Waits for a task `queue` returned; throws the session's first failure (up to then). */
+  async through(task: Promise<void>): Promise<void> {
+    await task;
+    if (this.stopped) throw new Error('the second session was stopped');
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** `error` is this session's failure (thrown again by `done` or `through`). */
+  isFailure(error: unknown): boolean {
+    return this.failure !== undefined && this.failure.error === error;
   }
 
   /** A task failed (not one cut short by `stop`). */
@@ -39,9 +55,7 @@ export class SideSession {
 
   /** Waits for every queued task; throws the first failure. */
   async done(): Promise<void> {
-    await this.tail;
-    if (this.stopped) throw new Error('the second session was stopped');
-    if (this.failure) throw this.failure.error;
+    await this.through(this.tail);
   }
 
   /** Waits for every queued task; returns the first failure, if any. */

@@ -302,11 +302,16 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     // Its alias records were numbered by their vulnerability records (not looked up by hash).
     const numbered = logged.filter((l) => l.msg === 'aliases numbered by their vulnerability records');
     expect(numbered).toEqual(schema === 16 ? [] : [expect.objectContaining({ file: 'aliases/debian%2Fupdater.csv', numbered: 25, rows: 25 })]);
-    // Both alias files were copied by a second session (schema 16 copies none), whose table is gone.
-    const copiedAliases = logged.filter((l) => l.msg === 'copied' && l.file?.startsWith('aliases/'));
-    expect(copiedAliases.map((l) => [l.file, l.session])).toEqual(schema === 16 ? []
-      : [['aliases/debian%2Fupdater.csv', 'second'], ['aliases/osv%2Fnpm.csv', 'second']]);
-    expect(await query(direct, "SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias') AS u")).toEqual([{ t: null, u: null }]);
+    // Both alias files were copied by a second session (schema 16 copies none), and from schema 18
+    // the copied file's keys too, after that file; its tables are gone.
+    const copied = logged.filter((l) => l.msg === 'copied' && /^(aliases|keys)\//.test(l.file ?? ''));
+    expect(copied.map((l) => [l.file, l.session])).toEqual({
+      16: [['keys/debian%2Fupdater.csv', undefined], ['keys/osv%2Fnpm.csv', undefined]],
+      17: [['keys/debian%2Fupdater.csv', undefined], ['keys/osv%2Fnpm.csv', undefined], ['aliases/debian%2Fupdater.csv', 'second'], ['aliases/osv%2Fnpm.csv', 'second']],
+      20: [['keys/osv%2Fnpm.csv', undefined], ['keys/debian%2Fupdater.csv', 'second'], ['aliases/debian%2Fupdater.csv', 'second'], ['aliases/osv%2Fnpm.csv', 'second']],
+    }[schema]);
+    expect(await query(direct, `SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias') AS u,
+      to_regclass('clair_bundle.stage_row_key_next') AS v`)).toEqual([{ t: null, u: null, v: null }]);
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
     // (The staged osv/npm rows share the last page, which is not all-visible.)
     expect((await query(direct, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBeGreaterThan(0);
@@ -458,6 +463,30 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect(await query(url, 'SELECT outcome FROM clair_bundle.load_history')).toEqual([{ outcome: 'failed' }]);
     });
 
+    it('a keys file that session refuses fails the load with its file and line (exit 5), rolled back, its tables dropped', async () => {
+      const KEYS = 'keys/debian%2Fupdater.csv';
+      const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+      await rewriteConsistently(dir, KEYS, (t) => t.split('\n').map((l, i) => (i === 4 ? l.replace(/^"\\x[0-9a-f]/, '"\\xg') : l)).join('\n'));
+      const url = await createClairDb(20);
+      const before = await dumpClairTables(url);
+      const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e);
+      expect((err as { exitCode?: number }).exitCode).toBe(5);
+      expect((err as Error).message).toMatch(/^load failed and was rolled back: keys\/debian%2Fupdater\.csv line 5: invalid hexadecimal digit: "g"/);
+      expect(await dumpClairTables(url)).toBe(before);
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_row_key_next') AS t, to_regclass('clair_bundle.stage_alias_next') AS u")).toEqual([{ t: null, u: null }]);
+    });
+
+    it('that session waits for its files as long as the load takes to get there, whatever --statement-timeout says', async () => {
+      const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+      const url = await createClairDb(20);
+      // The load holds on three times (each shorter than the timeout, which also ends a session
+      // idle in its transaction) before it copies that file; the other session, opened before, has
+      // nothing to do until then.
+      process.env.CLAIR_BUNDLE_TEST_PAUSE = 'copy:keys/osv%2Fnpm.csv:700,plan-keyed:700,copy:enrichments/clair.cvss.csv:700';
+      await loadBundle(opts(dir, url, { statementTimeoutMs: 1000 })).finally(() => delete process.env.CLAIR_BUNDLE_TEST_PAUSE);
+      expect(await logicalDump(url)).toBe(await clean());
+    });
+
     it('a table that a killed load left is dropped; the load is as without it', async () => {
       const url = await createClairDb(20);
       await query(url, 'CREATE SCHEMA clair_bundle; CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (hash bytea); INSERT INTO clair_bundle.stage_alias_next VALUES (\'\\x00\')');
@@ -600,9 +629,10 @@ describe('trusted links: no per-row foreign-key triggers for a role that may set
     const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
     await loadBundle({ ...opts(dir, one), log });
     expect(logged.filter((l) => l.level === 'warn')).toEqual([expect.objectContaining({
-      msg: 'copying the alias files in this session: a second one could not be opened', reason: expect.stringMatching(/too many connections/),
+      msg: 'copying every file in this session: a second one could not be opened', reason: expect.stringMatching(/too many connections/),
     })]);
-    expect(logged.filter((l) => l.msg === 'copied' && l.file === 'aliases/osv%2Fnpm.csv').map((l) => l.session)).toEqual([undefined]);
+    expect(logged.filter((l) => l.msg === 'copied' && /^(aliases|keys)\/debian/.test(l.file ?? '')).map((l) => [l.file, l.session])).toEqual([
+      ['keys/debian%2Fupdater.csv', undefined], ['aliases/debian%2Fupdater.csv', undefined]]);
     expect(await logicalDump(one)).toBe(await logicalDump(superuser));
   });
 
