@@ -431,7 +431,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     };
     /**
      * An initial load that copies a file straight into vuln has a second session
-     * (src/load/side-session.ts) copy the alias files, and that file's keys (schema >= 18), while
+     * (src/load/side-session.ts) copy that file's keys and the alias files (schema >= 17), while
      * this one goes on with the rest: the other files, then checking and merging what it copied
      * (direct-end.sql … link-vulns.sql), which needs one core; node and the other core would idle.
      * Their rows go into tables that session commits, which take-side-keys.sql and
@@ -440,7 +440,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * second connection can be opened (everything is then copied here, as before).
      */
     const openSide = async (): Promise<Aside | undefined> => {
-      if (!direct || !features.has_aliases) return undefined;
+      if (!direct) return undefined;
       const isolation = (await client.query<{ i: string }>("SELECT current_setting('transaction_isolation') AS i")).rows[0].i;
       if (isolation !== 'read committed') return undefined;
       let other: pg.Client;
@@ -458,7 +458,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const session = new SideSession(other, () => (sideCancel = cancel(opts.connection, client)));
       side = session;
       sideTable = true;
-      log.info('a second session copies the alias files and row keys of the file copied straight into vuln', { updater: direct.name });
+      log.info('a second session copies the row keys and alias files of the file copied straight into vuln', { updater: direct.name });
       return {
         aliasTable: 'clair_bundle.stage_alias_next', keysTable: 'clair_bundle.stage_row_key_next', started: Date.now(),
         via: { client: other, phases: sidePhases },
@@ -482,9 +482,9 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
       }
       aside = await openSide();
-      // The keys of the updater copied straight into vuln (schema >= 18), copied by the second
-      // session after that file: plan-keyed.sql does without them (an empty vuln has no rows to keep).
-      if (aside && direct && features.has_not_vulnerable) sideKeys = keyCopies(manifest).find((s) => s.updater === direct!.name);
+      // The keys of the updater copied straight into vuln, copied by the second session after that
+      // file: plan-keyed.sql does without them (an empty vuln has no rows to keep).
+      if (aside && direct) sideKeys = keyCopies(manifest).find((s) => s.updater === direct!.name);
       for (const step of keyCopies(manifest)) {
         if (!changed.has(step.updater!) || step.file === sideKeys?.file) continue;
         const deferredCheck = deferred.get(step.file);
@@ -594,6 +594,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const straight = direct && step.table === 'stage_vuln' && step.updater === direct.name ? direct : undefined;
       if (straight && !features.has_not_vulnerable) {
         await copyWithoutNotVulnerable(step, deferredCheck, Number(straight.shift));
+        queueSideKeys();
         continue;
       }
       // (Its keys were copied: keyCopies, for a changed updater, as this one is.)
