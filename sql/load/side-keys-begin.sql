@@ -6,6 +6,7 @@
 -- for this session; ord, the key's line in its file from 1, from a new identity. A table left by a load that was
 -- killed is this load's to drop (loads take turns: lock-load.sql).
 DROP TABLE IF EXISTS clair_bundle.stage_row_key_next;
+-- (The definition is repeated, not shared: that session cannot see the load's tables.)
 CREATE UNLOGGED TABLE clair_bundle.stage_row_key_next (
   updater text NOT NULL DEFAULT current_setting('clair_bundle.copy_updater'),
   hash bytea NOT NULL,

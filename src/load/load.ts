@@ -652,7 +652,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         const waited = Date.now();
         await phases.run(`wait-side-${what}`, () => side!.through(task), { watchdog: false });
         log.info('merged', { step: `wait-side-${what}`, ms: Date.now() - waited });
-        await phases.run(`take-side-${what}`, () => runSql(client, `take-side-${what}`), { statements: statementCount(`take-side-${what}`) });
+        await phases.run(`take-side-${what}`, async () => {
+          await runSql(client, 'check-side-visible');
+          await runSql(client, `take-side-${what}`);
+        }, { statements: 1 + statementCount(`take-side-${what}`) });
       };
       if (aside?.keys && name === 'record-keys') {
         await take('keys', aside.keys);
