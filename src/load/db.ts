@@ -64,6 +64,22 @@ export async function copyFile(client: pg.ClientBase, statement: string, file: s
   return stream.rowCount ?? 0;
 }
 
+/**
+ * Closes a client's socket at once: its pending round trip fails (a stalled network, a session
+ * that must stop), without waiting for the server as `end()` does.
+ */
+export function dropConnection(client: pg.Client): void {
+  (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+}
+
+/** node-postgres's errors for a connection that went away. */
+const CONNECTION_LOST = /EPIPE|ECONNRESET|Connection terminated|not queryable/i;
+
+/** The error says the connection went away (no answer of the server's: it carries no SQLSTATE). */
+export function connectionLost(err: unknown): boolean {
+  return !sqlStateOf(err) && CONNECTION_LOST.test(String((err as Error)?.message));
+}
+
 /** The SQLSTATE of a database error, looking through wrappers (StatementError, causes). */
 export function sqlStateOf(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; pgError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {

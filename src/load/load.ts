@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
-import { classifyDbError, copyFile, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
+import { classifyDbError, connectionLost, copyFile, dropConnection, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
 import { ALIAS_STAGE, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText } from './csv-to-copy-text.js';
@@ -97,8 +97,9 @@ export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<str
  * The load's phases, in order (verify, connect, check-schema, migrate, lock, decide, begin,
  * lock-updaters, create-staging, plan-updaters, copy:<file>… (with copy:<file>:left-out and
  * verify:<file> on an older schema), each merge step, record-load, commit): each one is announced
- * with a debug log line `phase` before it starts. The second session's (side-aliases-begin, its
- * copy:<file> steps, side-aliases-end) run beside them; their lines say `session: 'second'`.
+ * with a debug log line `phase` before it starts. The second session's (side-keys-begin,
+ * side-aliases-begin, its copy:<file> steps, side-keys-end, side-aliases-end) run beside them;
+ * their lines say `session: 'second'`.
  */
 class Phases {
   current = '';
@@ -158,9 +159,6 @@ interface Aside {
   /** Done when the keys file is in. */
   keys?: Promise<void>;
 }
-
-/** node-postgres's errors for a connection that went away. */
-const CONNECTION_LOST = /EPIPE|ECONNRESET|Connection terminated|not queryable/i;
 
 /** How much longer than the statement timeout the client waits for an answer. */
 const WATCHDOG_GRACE_MS = 2000;
@@ -289,16 +287,16 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   let ended = false;
   client.on('end', () => (ended = true));
   /** The connection is gone (closed by the server, the network or the watchdog). */
-  const lostWith = (err: unknown) => ended || (!sqlStateOf(err) && CONNECTION_LOST.test(String((err as Error)?.message)));
-  phases.onStall = () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  const lostWith = (err: unknown) => ended || connectionLost(err);
+  phases.onStall = () => dropConnection(client);
   const backend: Backend | undefined = await backendOf(client);
   const seconds = () => (Date.now() - started) / 1000;
   const lockWaitMs = opts.noWait ? 1 : Math.max(1, Math.floor(opts.lockTimeoutMs ?? 600_000));
   const statementTimeout = Math.max(0, Math.floor(opts.statementTimeoutMs ?? 0));
   let inTransaction = false;
-  /** The second session that copies the alias files of an initial load (below), if one is open. */
+  /** The second session that copies keys and alias files of an initial load (below), if one is open. */
   let side: SideSession | undefined;
-  /** Its table may exist (committed by it) until this load drops it or commits. */
+  /** Its tables may exist (committed by it) until this load drops them or commits. */
   let sideTable = false;
   /** The cancel request its failure sent this session (which must land before the rollback). */
   let sideCancel: Promise<void> | undefined;
@@ -453,7 +451,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         return undefined;
       }
       const sidePhases = new Phases(log, opts.statementTimeoutMs, 'second');
-      sidePhases.onStall = () => (other as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      sidePhases.onStall = () => dropConnection(other);
       // A failure there stops this session's statement too; the load then fails with it.
       const session = new SideSession(other, () => (sideCancel = cancel(opts.connection, client)));
       side = session;
@@ -464,7 +462,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         via: { client: other, phases: sidePhases },
         run: (task) => session.queue(() => task().catch((err: unknown) => {
           if (sidePhases.stalled) throw stallError(sidePhases, err);
-          if (err instanceof AppError || sqlStateOf(err) || !CONNECTION_LOST.test(String((err as Error)?.message))) throw err;
+          if (err instanceof AppError || !connectionLost(err)) throw err;
           throw new Error(`lost the connection to the database during ${sidePhases.current} (second session): ${(err as Error).message}`, { cause: err });
         })),
       };
@@ -646,17 +644,18 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         })),
       };
     }
+    /** The second session's rows, once `task` put them in, into this transaction. */
+    const take = async (what: 'keys' | 'aliases', task: Promise<void>) => {
+      const waited = Date.now();
+      await phases.run(`wait-side-${what}`, () => side!.through(task), { watchdog: false });
+      log.info('merged', { step: `wait-side-${what}`, ms: Date.now() - waited });
+      await phases.run(`take-side-${what}`, async () => {
+        await runSql(client, 'check-side-visible');
+        await runSql(client, `take-side-${what}`);
+      }, { statements: 1 + statementCount(`take-side-${what}`) });
+    };
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
       // The second session's rows, before the first step that reads them.
-      const take = async (what: 'keys' | 'aliases', task: Promise<void>) => {
-        const waited = Date.now();
-        await phases.run(`wait-side-${what}`, () => side!.through(task), { watchdog: false });
-        log.info('merged', { step: `wait-side-${what}`, ms: Date.now() - waited });
-        await phases.run(`take-side-${what}`, async () => {
-          await runSql(client, 'check-side-visible');
-          await runSql(client, `take-side-${what}`);
-        }, { statements: 1 + statementCount(`take-side-${what}`) });
-      };
       if (aside?.keys && name === 'record-keys') {
         await take('keys', aside.keys);
         aside.keys = undefined;

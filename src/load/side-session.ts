@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { dropConnection } from './db.js';
 
 /**
  * A second session of the loader, beside the one that holds the load's transaction: it runs tasks
@@ -71,7 +72,7 @@ export class SideSession {
   async stop(): Promise<{ error: unknown } | undefined> {
     const before = this.failure;
     this.stopped = true;
-    (this.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    dropConnection(this.client);
     await this.tail;
     await this.client.end().catch(() => undefined);
     return before;
