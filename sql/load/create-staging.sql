@@ -119,6 +119,10 @@ CREATE TEMP TABLE stage_row_key (
   alias_bytes bigint NOT NULL,
   ord bigint GENERATED ALWAYS AS IDENTITY
 ) ON COMMIT DROP;
+-- This load's own keys, whatever take-side-keys.sql makes of the name stage_row_key later (a view
+-- reads the table it was made from, renamed or not): record-keys.sql reads every updater's keys but
+-- those of the updater copied straight into vuln here, not the second session's millions of those.
+CREATE TEMP VIEW stage_own_key AS SELECT * FROM stage_row_key;
 -- The "not vulnerable" rows a schema < 18 leaves out: staged ones (drop-not-vulnerable.sql), and
 -- those of a file copied straight into vuln, which the loader filtered out while copying and copies
 -- here afterwards (hash, ord: the record's number in its file; the updater from

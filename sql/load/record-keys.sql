@@ -43,7 +43,7 @@ $$;
 CREATE TEMP TABLE stage_key_rest ON COMMIT DROP AS
 SELECT updater, hash, digest FROM stage_changed
 UNION ALL
-SELECT r.updater, r.hash, r.digest FROM stage_row_key r
+SELECT r.updater, r.hash, r.digest FROM stage_own_key r -- (the second session keys only the copied updater, left out here)
 WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
   AND r.updater NOT IN (SELECT t.updater FROM stage_direct_shift t) -- (at most one: hashed)
 UNION ALL
