@@ -4,10 +4,16 @@
 -- file and line (ids follow the file's records: one COPY, and vuln's table lock keeps other writers
 -- out; on a schema < 18 the loader wrote them, record n's id = stage_direct_plan.shift + n).
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
-INSERT INTO stage_direct (id, hash, updater, problem, lookup_bytes)
+-- Made anew by CREATE TABLE AS (create-staging.sql's stays empty otherwise; same columns), which
+-- writes millions of rows in bulk, faster than INSERT … SELECT into the empty one; the copied
+-- updater's name is a value of the statement (a subquery run once), so the planner may read vuln in
+-- parallel with every check done by the workers.
+DROP TABLE stage_direct;
+CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
 SELECT v.id, v.hash, v.updater,
   CASE
-    WHEN v.updater IS DISTINCT FROM d.name THEN format('updater %s in the file of updater %s', coalesce(quote_literal(v.updater), 'NULL'), d.name)
+    WHEN v.updater IS DISTINCT FROM (SELECT d.name FROM stage_direct_plan d)
+      THEN format('updater %s in the file of updater %s', coalesce(quote_literal(v.updater), 'NULL'), (SELECT d.name FROM stage_direct_plan d))
     WHEN num_nulls(v.name, v.description, v.issued, v.links, v.severity, v.normalized_severity, v.package_name,
       v.package_version, v.package_module, v.package_arch, v.package_kind, v.dist_id, v.dist_name, v.dist_version,
       v.dist_version_code_name, v.dist_version_id, v.dist_arch, v.dist_cpe, v.dist_pretty_name, v.repo_name, v.repo_key,
@@ -19,13 +25,13 @@ SELECT v.id, v.hash, v.updater,
       THEN format('package_kind %s is not one of source, binary, layer, ancestry or empty', quote_literal(v.package_kind))
     WHEN v.arch_operation NOT IN ('invalid', 'equals', 'not equals', 'pattern match')
       THEN format('arch_operation %s is not one of invalid, equals, not equals, pattern match', quote_literal(v.arch_operation))
-  END,
+  END AS problem,
   -- As stage_vuln.lookup_bytes: prepare-merge.sql tries the rare long row against Clair's lookup index.
   octet_length(v.package_name) + octet_length(v.dist_id) + octet_length(v.dist_name) + octet_length(v.dist_pretty_name)
     + octet_length(v.dist_version) + octet_length(v.dist_version_id) + octet_length(v.package_module)
     + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
-    + octet_length(v.repo_key) + octet_length(v.repo_uri)
-FROM vuln v CROSS JOIN stage_direct_plan d;
+    + octet_length(v.repo_key) + octet_length(v.repo_uri) AS lookup_bytes
+FROM vuln v;
 -- Before any is given up (below): vuln holds only the copied rows, its primary key gives the first
 -- and last ids, and the COPY was checked to have as many rows as the manifest says. Without gaps,
 -- the id of the file's record n is first + n - 1; ids the loader wrote (schema < 18) are shift + n,
