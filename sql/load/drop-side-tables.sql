@@ -5,3 +5,4 @@
 SET lock_timeout = '10s';
 DROP TABLE IF EXISTS clair_bundle.stage_alias_next;
 DROP TABLE IF EXISTS clair_bundle.stage_row_key_next;
+DROP TABLE IF EXISTS clair_bundle.stage_alias_name_next;

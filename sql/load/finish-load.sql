@@ -6,8 +6,9 @@ FROM stage_plan p, stage_manifest m
 WHERE p.changed;
 
 -- The staging tables that are not temporary ones: stage_alias (create-staging.sql, or the second
--- session's: take-side-aliases.sql), and the second session's keys (take-side-keys.sql) with the
--- view that reads them; tables a killed load's second session left too (side-aliases-begin.sql).
+-- session's: take-side-aliases.sql), and the second session's keys (take-side-keys.sql) and alias
+-- names (side-aliases-end.sql) with the views that read them; tables a killed load's second
+-- session left too (side-aliases-begin.sql).
 DROP TABLE clair_bundle.stage_alias;
 DO $$
 BEGIN
@@ -19,6 +20,12 @@ BEGIN
   END IF;
   IF to_regclass('clair_bundle.stage_alias_next') IS NOT NULL THEN
     DROP TABLE clair_bundle.stage_alias_next;
+  END IF;
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('pg_temp.stage_alias_name')) = 'v' THEN
+    DROP VIEW stage_alias_name;
+  END IF;
+  IF to_regclass('clair_bundle.stage_alias_name_next') IS NOT NULL THEN
+    DROP TABLE clair_bundle.stage_alias_name_next;
   END IF;
 END
 $$;

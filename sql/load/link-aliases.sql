@@ -2,9 +2,16 @@
 -- Vulnerability ids come from this load's own id lists (stage_new: inserted now; stage_existing:
 -- already stored), not from vuln's hash index, and only links that are missing are inserted: in a
 -- refresh nearly all of them exist already.
--- The distinct names, in one pass over the staged rows (few of them: hashed in memory).
-CREATE TEMP TABLE stage_alias_name ON COMMIT DROP AS
-SELECT DISTINCT namespace, name FROM clair_bundle.stage_alias;
+-- The distinct names, in one pass over the staged rows (few of them: hashed in memory), unless
+-- the second session collected them (take-side-aliases.sql made stage_alias_name a view of those).
+DO $$
+BEGIN
+  IF to_regclass('pg_temp.stage_alias_name') IS NULL THEN
+    CREATE TEMP TABLE stage_alias_name ON COMMIT DROP AS
+    SELECT DISTINCT namespace, name FROM clair_bundle.stage_alias;
+  END IF;
+END
+$$;
 INSERT INTO alias_namespace (namespace)
 SELECT DISTINCT namespace FROM stage_alias_name ORDER BY 1
 ON CONFLICT (namespace) DO NOTHING;

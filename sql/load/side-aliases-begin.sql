@@ -5,6 +5,7 @@
 -- Same columns as stage_alias (create-staging.sql). Loads take turns (lock-load.sql): a table left
 -- by a load that was killed is this load's to drop.
 DROP TABLE IF EXISTS clair_bundle.stage_alias_next;
+DROP TABLE IF EXISTS clair_bundle.stage_alias_name_next;
 -- (The definition is repeated, not shared: that session cannot see the load's tables.)
 CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (
   hash bytea NOT NULL,

@@ -308,7 +308,7 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(copied.map((l) => [l.file, l.session])).toEqual([['keys/osv%2Fnpm.csv', undefined], ['keys/debian%2Fupdater.csv', 'second'],
       ...(schema === 16 ? [] : [['aliases/debian%2Fupdater.csv', 'second'], ['aliases/osv%2Fnpm.csv', 'second']])]);
     expect(await query(direct, `SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias') AS u,
-      to_regclass('clair_bundle.stage_row_key_next') AS v`)).toEqual([{ t: null, u: null, v: null }]);
+      to_regclass('clair_bundle.stage_row_key_next') AS v, to_regclass('clair_bundle.stage_alias_name_next') AS w`)).toEqual([{ t: null, u: null, v: null, w: null }]);
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
     // (The staged osv/npm rows share the last page, which is not all-visible.)
     expect((await query(direct, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBeGreaterThan(0);
@@ -421,7 +421,7 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect((await query(url, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'"))[0].column_default).toBeNull();
     // Nor the staging tables that are not temporary ones (the second session's too: it was
     // copying the alias files while this session checked the copied rows).
-    expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u")).toEqual([{ t: null, u: null }]);
+    expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u, to_regclass('clair_bundle.stage_alias_name_next') AS v")).toEqual([{ t: null, u: null, v: null }]);
   });
 
   describe('the alias files, copied by a second session meanwhile', () => {
@@ -456,7 +456,7 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect((err as { exitCode?: number }).exitCode).toBe(5);
       expect((err as Error).message).toMatch(new RegExp(`^load failed and was rolled back: aliases/debian%2Fupdater\\.csv line ${bad + 1}: .*check constraint`));
       expect(await dumpClairTables(url)).toBe(before);
-      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u")).toEqual([{ t: null, u: null }]);
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u, to_regclass('clair_bundle.stage_alias_name_next') AS v")).toEqual([{ t: null, u: null, v: null }]);
       expect(await query(url, 'SELECT outcome FROM clair_bundle.load_history')).toEqual([{ outcome: 'failed' }]);
     });
 
@@ -470,7 +470,7 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect((err as { exitCode?: number }).exitCode).toBe(5);
       expect((err as Error).message).toMatch(/^load failed and was rolled back: keys\/debian%2Fupdater\.csv line 5: invalid hexadecimal digit: "g"/);
       expect(await dumpClairTables(url)).toBe(before);
-      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_row_key_next') AS t, to_regclass('clair_bundle.stage_alias_next') AS u")).toEqual([{ t: null, u: null }]);
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_row_key_next') AS t, to_regclass('clair_bundle.stage_alias_next') AS u, to_regclass('clair_bundle.stage_alias_name_next') AS v")).toEqual([{ t: null, u: null, v: null }]);
     });
 
     it('that session waits for its files as long as the load takes to get there, whatever --statement-timeout says', async () => {
@@ -484,12 +484,27 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect(await logicalDump(url)).toBe(await clean());
     });
 
-    it('a table that a killed load left is dropped; the load is as without it', async () => {
+    // (A killed load's second session may have left its rows and their distinct names.)
+    const leftBehind = `CREATE SCHEMA clair_bundle; CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (hash bytea); INSERT INTO clair_bundle.stage_alias_next VALUES ('\\x00');
+      CREATE UNLOGGED TABLE clair_bundle.stage_alias_name_next (namespace text, name text); INSERT INTO clair_bundle.stage_alias_name_next VALUES ('CVE', 'CVE-LEFT-BEHIND')`;
+
+    it('the tables that a killed load left are dropped; the load is as without them', async () => {
       const url = await createClairDb(20);
-      await query(url, 'CREATE SCHEMA clair_bundle; CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (hash bytea); INSERT INTO clair_bundle.stage_alias_next VALUES (\'\\x00\')');
+      await query(url, leftBehind);
       await loadBundle(opts((await makeBundle(records, '2026-01-01T00:00:00Z')).dir, url));
       expect(await logicalDump(url)).toBe(await clean());
-      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias_next') AS t")).toEqual([{ t: null }]);
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias_name_next') AS u")).toEqual([{ t: null, u: null }]);
+    });
+
+    it('a load without that session never reads the alias names a killed load\'s second session left', async () => {
+      const url = await createClairDb(20);
+      await query(url, `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET default_transaction_isolation = 'repeatable read'`);
+      await query(url, leftBehind);
+      await loadBundle(opts((await makeBundle(records, '2026-01-01T00:00:00Z')).dir, url));
+      expect(await query(url, "SELECT count(*)::int AS n FROM alias WHERE name = 'CVE-LEFT-BEHIND'")).toEqual([{ n: 0 }]);
+      expect(await query(url, 'SELECT count(*)::int AS n FROM alias')).not.toEqual([{ n: 0 }]);
+      expect(await logicalDump(url)).toBe(await clean());
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias_name_next') AS t")).toEqual([{ t: null }]);
     });
 
     it('not when the load\'s transaction would not see that session\'s rows (REPEATABLE READ by default): copied in the load\'s session, the same tables', async () => {
