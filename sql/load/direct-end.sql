@@ -6,8 +6,8 @@
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
 -- Made anew by CREATE TABLE AS (create-staging.sql's stays empty otherwise; same columns), which
 -- writes millions of rows in bulk, faster than INSERT … SELECT into the empty one; the copied
--- updater's name is a value of the statement (a subquery run once), so the planner may read vuln in
--- parallel with every check done by the workers.
+-- updater's name is a value of the statement (a subquery run once), so a parallel plan could do every
+-- check in its workers (at default costs the planner keeps 9 M rows serial: the bulk write is the gain).
 DROP TABLE stage_direct;
 CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
 SELECT v.id, v.hash, v.updater,
