@@ -5,10 +5,13 @@
 -- out; on a schema < 18 the loader wrote them, record n's id = stage_direct_plan.shift + n).
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
 -- Made anew by CREATE TABLE AS (create-staging.sql's stays empty otherwise; same columns), which
--- writes millions of rows in bulk, faster than INSERT … SELECT into the empty one; the copied
--- updater's name is a value of the statement (a subquery run once), so a parallel plan could do every
--- check in its workers (at default costs the planner keeps 9 M rows serial: the bulk write is the gain).
+-- writes millions of rows in bulk, faster than INSERT … SELECT into the empty one, and may read vuln
+-- with parallel workers, which do the checks; the copied updater's name is a value of the statement
+-- (a subquery run once). At default costs the planner keeps 9 M rows serial; with the workers'
+-- costs set to nothing for this one statement, measured on 9 M rows: 6-9 s instead of 10-16 s.
 DROP TABLE stage_direct;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
 CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
 SELECT v.id, v.hash, v.updater,
   CASE
@@ -32,6 +35,8 @@ SELECT v.id, v.hash, v.updater,
     + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
     + octet_length(v.repo_key) + octet_length(v.repo_uri) AS lookup_bytes
 FROM vuln v;
+SET LOCAL parallel_setup_cost TO DEFAULT;
+SET LOCAL parallel_tuple_cost TO DEFAULT;
 -- Before any is given up (below): vuln holds only the copied rows, its primary key gives the first
 -- and last ids, and the COPY was checked to have as many rows as the manifest says. Without gaps,
 -- the id of the file's record n is first + n - 1; ids the loader wrote (schema < 18) are shift + n,

@@ -32,13 +32,22 @@ ON CONFLICT (namespace, name) DO NOTHING;
 UPDATE clair_bundle.stage_alias SET ord = NULL WHERE ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_direct_shift);
 UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_left_out l JOIN stage_direct_shift t ON t.updater = l.updater WHERE a.ord = l.ord;
 UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE a.hash = g.hash AND a.ord IS NOT NULL;
-CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
+-- Apart: the numbered rows' links go straight into the link tables (no copy of millions of them in
+-- stage_alias_link first) when nothing can duplicate them: their vulnerabilities are this load's
+-- new rows, in link tables direct-begin.sql emptied, and no other alias row links the same
+-- vulnerability unless content was staged twice (stage_later, stage_left_out_kept, below).
+CREATE TEMP TABLE stage_alias_apart ON COMMIT DROP AS
+SELECT EXISTS (SELECT 1 FROM stage_direct_shift) AND NOT EXISTS (SELECT 1 FROM stage_later)
+  AND NOT EXISTS (SELECT 1 FROM stage_left_out_kept) AS apart;
+CREATE TEMP VIEW stage_alias_numbered AS
 SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self
 FROM clair_bundle.stage_alias a
 CROSS JOIN stage_direct_shift t
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name
 WHERE a.ord IS NOT NULL;
+CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
+SELECT * FROM stage_alias_numbered WHERE NOT (SELECT apart FROM stage_alias_apart);
 -- Every other alias row: its id by its hash, from this load's id lists. (The planner knows how few
 -- they are after a load that numbered them: stage_alias's statistics, prepare-merge.sql.)
 INSERT INTO stage_alias_link (vulnerability, alias, self)
@@ -64,6 +73,10 @@ ANALYZE stage_alias_link;
 -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
 INSERT INTO vulnerability_alias (vulnerability, alias)
+SELECT d.vulnerability, d.alias
+FROM stage_alias_numbered d
+WHERE NOT d.self AND (SELECT apart FROM stage_alias_apart)
+UNION ALL
 SELECT l.vulnerability, l.alias
 FROM stage_alias_link l
 WHERE NOT l.self
@@ -71,9 +84,14 @@ WHERE NOT l.self
 ON CONFLICT DO NOTHING;
 INSERT INTO vulnerability_self (vulnerability, self)
 SELECT DISTINCT ON (l.vulnerability) l.vulnerability, l.alias
-FROM stage_alias_link l
-WHERE l.self
-  AND NOT EXISTS (SELECT 1 FROM vulnerability_self v WHERE v.vulnerability = l.vulnerability)
+FROM (
+  SELECT d.vulnerability, d.alias FROM stage_alias_numbered d WHERE d.self AND (SELECT apart FROM stage_alias_apart)
+  UNION ALL
+  SELECT l.vulnerability, l.alias FROM stage_alias_link l
+  WHERE l.self AND NOT EXISTS (SELECT 1 FROM vulnerability_self v WHERE v.vulnerability = l.vulnerability)
+) l
 ORDER BY l.vulnerability, l.alias
 ON CONFLICT DO NOTHING;
+-- (It reads stage_alias, which finish-load.sql drops.)
+DROP VIEW stage_alias_numbered;
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = origin; END IF; END $$;
