@@ -12,15 +12,24 @@
 -- (their places are held in memory): it stages all of them.
 SET LOCAL work_mem = '128MB';
 ANALYZE stage_row_key;
+-- (Each count once, for the updater that qualifies otherwise: its stored keys in one pass, its
+-- update operation's links by their index; whether the bundle has keys for it, from the first one.)
 INSERT INTO stage_keyed (name, prior_uo, staged)
-SELECT p.name, s.uo, 0
-FROM stage_plan p
-JOIN clair_bundle.row_key_source s ON s.updater = p.name AND s.uo = p.prev_uo
-WHERE p.changed AND p.kind = 'vulnerability'
-  AND EXISTS (SELECT 1 FROM stage_row_key k WHERE k.updater = p.name)
-  AND (SELECT count(m.vuln) FROM clair_bundle.row_key m WHERE m.updater = p.name) = (SELECT count(*) FROM uo_vuln l WHERE l.uo = s.uo)
-  AND NOT ((SELECT has_not_vulnerable FROM stage_run)
-           AND EXISTS (SELECT 1 FROM clair_bundle.row_key m WHERE m.updater = p.name AND m.vuln IS NULL));
+SELECT c.name, c.uo, 0
+FROM (
+  SELECT p.name, s.uo
+  FROM stage_plan p
+  JOIN clair_bundle.row_key_source s ON s.updater = p.name AND s.uo = p.prev_uo
+  WHERE p.changed AND p.kind = 'vulnerability'
+    AND (SELECT true FROM stage_row_key k WHERE k.updater = p.name LIMIT 1)
+  OFFSET 0
+) c
+CROSS JOIN LATERAL (
+  SELECT count(m.vuln) AS with_id, count(*) - count(m.vuln) AS without_id
+  FROM clair_bundle.row_key m WHERE m.updater = c.name
+) m
+WHERE m.with_id = (SELECT count(*) FROM uo_vuln l WHERE l.uo = c.uo)
+  AND NOT ((SELECT has_not_vulnerable FROM stage_run) AND m.without_id > 0);
 -- The differences only, in one pass: new keys (to stage) and stored keys no longer in the bundle.
 CREATE TEMP TABLE stage_key_diff ON COMMIT DROP AS
 SELECT k.updater, k.hash, k.digest, k.vuln_at, k.vuln_bytes, k.alias_at, k.alias_bytes, m.updater AS gone_updater, m.digest AS gone_digest
