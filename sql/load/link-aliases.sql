@@ -35,10 +35,10 @@ UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE 
 -- Apart: the numbered rows' links go straight into the link tables (no copy of millions of them in
 -- stage_alias_link first) when nothing can duplicate them: their vulnerabilities are this load's
 -- new rows, in link tables direct-begin.sql emptied, and no other alias row links the same
--- vulnerability unless content was staged twice (stage_later, stage_left_out_kept, below).
+-- vulnerability unless content was staged twice (twice: stage_later, stage_left_out_kept, below).
 CREATE TEMP TABLE stage_alias_apart ON COMMIT DROP AS
-SELECT EXISTS (SELECT 1 FROM stage_direct_shift) AND NOT EXISTS (SELECT 1 FROM stage_later)
-  AND NOT EXISTS (SELECT 1 FROM stage_left_out_kept) AS apart;
+SELECT EXISTS (SELECT 1 FROM stage_direct_shift) AND NOT twice AS apart, twice
+FROM (SELECT EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept) AS twice) t;
 CREATE TEMP VIEW stage_alias_numbered AS
 SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self
 FROM clair_bundle.stage_alias a
@@ -62,7 +62,7 @@ WHERE a.ord IS NULL;
 -- (stage_left_out_kept), brings its aliases more than once.
 DO $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept) THEN
+  IF (SELECT twice FROM stage_alias_apart) THEN
     CREATE TEMP TABLE stage_alias_link_once ON COMMIT DROP AS SELECT DISTINCT * FROM stage_alias_link;
     TRUNCATE stage_alias_link;
     INSERT INTO stage_alias_link SELECT * FROM stage_alias_link_once;
