@@ -36,7 +36,7 @@ import type { GcResult } from './gc.js';
 import { runMeasured, type StepRun } from './measure.js';
 
 const DIST = path.join(PACKAGE_ROOT, 'dist');
-const CLI = path.join(DIST, 'cli', 'index.js');
+const CLI = path.join(DIST, 'cli', 'main.cjs'); // the command's entry point, as installed
 const BASELINE = path.join(DIST, 'bench', 'baseline.js');
 const GC = path.join(DIST, 'bench', 'gc.js');
 
@@ -92,12 +92,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = createLogger({ level: 'info' });
-
-/**
- * The environment the image runs the loader with (Containerfile ENV; test/unit/deploy.test.ts):
- * a refresh's positioned reads of its changed rows run on libuv's pool, 16 threads rather than 4.
- */
-const LOADER_ENV = { UV_THREADPOOL_SIZE: '16' };
 
 /** Set in main(): every step stops when the cluster's disk gets this full (the machine is shared). */
 let diskGuard: { path: string; minFreeBytes: number } | undefined;
@@ -305,7 +299,7 @@ async function step(
   const before = await dbSize(url, true);
   const load1 = os.loadavg()[0];
   const [bin, ...argv] = exec ?? [process.execPath, ...command];
-  const run = await runMeasured(bin, argv, { monitorDb: url, applicationNames: appNames, disk: diskGuard, env: { ...process.env, ...LOADER_ENV } });
+  const run = await runMeasured(bin, argv, { monitorDb: url, applicationNames: appNames, disk: diskGuard });
   if (run.exitCode !== 0) {
     throw new Error(`step ${id} failed (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
   }
@@ -352,7 +346,9 @@ function machine(pgVersion: string) {
   } catch { /* keep os.release() */ }
   return {
     cpus: cpus.length, cpu_model: cpus[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
-    kernel, node: process.version, postgres: pgVersion, loader_env: LOADER_ENV,
+    kernel, node: process.version, postgres: pgVersion, 
+    // The loader's thread pool: the entry point's 16 unless the environment sets it (src/cli/main.cts).
+    loader_env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
   };
 }
 

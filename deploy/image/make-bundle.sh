@@ -17,7 +17,7 @@
 # script on the host too.)
 set -eu
 set -f   # no globbing of the lists below
-cli="node ${MAKE_BUNDLE_CLI:-/opt/clair-bundle/dist/cli/index.js}"
+cli="node ${MAKE_BUNDLE_CLI:-/opt/clair-bundle/dist/cli/main.cjs}"
 out=${MAKE_BUNDLE_OUT:-/work/bundle}
 
 select=""

@@ -28,7 +28,7 @@ function newest(dir: string, ext: string): number {
 }
 
 export async function setup(project: TestProject): Promise<void> {
-  const cli = path.join(ROOT, 'dist', 'cli', 'index.js');
+  const cli = path.join(ROOT, 'dist', 'cli', 'main.cjs');
   if (!existsSync(cli) || newest(path.join(ROOT, 'src'), '.ts') > newest(path.join(ROOT, 'dist'), '.js')) {
     try {
       execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.cjs');
 
 export interface CliResult {
   status: number | null;

@@ -71,13 +71,13 @@ manifest_field() { node -p "const m=require(process.argv[1]); $2" "$1"; }
 # ---------------------------------------------------------------------------------------------
 step "compile and build the sample bundle on the host"
 npm run --silent build
-node dist/cli/index.js build --mirror samples/mirror --out "$work/bundle" --quiet
+node dist/cli/main.cjs build --mirror samples/mirror --out "$work/bundle" --quiet
 digest=$(manifest_field "$work/bundle/manifest.json" m.digest)
 created=$(manifest_field "$work/bundle/manifest.json" m.created)
 [[ "$digest" =~ ^[0-9a-f]{64}$ ]] || fail "host bundle has no digest"
 
 step "deploy/image/make-bundle.sh (the build's bundle step) on the host, with dash"
-mb() { MAKE_BUNDLE_CLI="$repo/dist/cli/index.js" MAKE_BUNDLE_OUT="$work/mb" sh deploy/image/make-bundle.sh "$@"; }
+mb() { MAKE_BUNDLE_CLI="$repo/dist/cli/main.cjs" MAKE_BUNDLE_OUT="$work/mb" sh deploy/image/make-bundle.sh "$@"; }
 mb bake samples/mirror >"$work/mb.log" 2>&1 || { cat "$work/mb.log" >&2; fail "make-bundle.sh bake <mirror>"; }
 [ "$(manifest_field "$work/mb/manifest.json" m.digest)" = "$digest" ] || fail "make-bundle.sh bake <mirror> built a different bundle"
 find "$work/mb" -type d ! -perm 0755 -o -type f ! -perm 0644 | grep . && fail "make-bundle.sh left files not world-readable"
@@ -105,7 +105,7 @@ size=$(bh images --format '{{.Size}}' "$image")
 step "image configuration"
 [ "$(bh inspect --type image --format '{{.OCIv1.Config.User}}' "$image")" = 1001 ] || fail "image does not run as user 1001"
 mapfile -t cmd < <(image_cmd "$image")
-[ "${cmd[*]}" = "node /opt/clair-bundle/dist/cli/index.js load /bundle" ] || fail "ENTRYPOINT+CMD is '${cmd[*]}'"
+[ "${cmd[*]}" = "node /opt/clair-bundle/dist/cli/main.cjs load /bundle" ] || fail "ENTRYPOINT+CMD is '${cmd[*]}'"
 [ "$(label "$image" io.clair-bundle.bundle.digest)" = "$digest" ] || fail "label io.clair-bundle.bundle.digest is not the bundle's digest $digest"
 [ "$(label "$image" io.clair-bundle.bundle.created)" = "$created" ] || fail "label io.clair-bundle.bundle.created is not $created"
 [ "$(label "$image" io.clair-bundle.bundle.sources)" = "rhel-vex,rhel-mappings" ] || fail "label io.clair-bundle.bundle.sources is '$(label "$image" io.clair-bundle.bundle.sources)'"
@@ -118,7 +118,7 @@ in_image() { bh run --isolation chroot "$@"; }
 in_image "$ctr" -- node -e '
   const fs = require("node:fs");
   if (process.getuid() !== 1001) throw new Error(`runs as uid ${process.getuid()}`);
-  for (const p of ["/bundle", "/bundle/manifest.json", "/opt/clair-bundle", "/opt/clair-bundle/dist/cli/index.js", "/opt/clair-bundle/node_modules", "/opt/clair-bundle/sql"]) {
+  for (const p of ["/bundle", "/bundle/manifest.json", "/opt/clair-bundle", "/opt/clair-bundle/dist/cli/main.cjs", "/opt/clair-bundle/node_modules", "/opt/clair-bundle/sql"]) {
     fs.accessSync(p, fs.constants.R_OK);
     let writable = true;
     try { fs.accessSync(p, fs.constants.W_OK); } catch { writable = false; }
@@ -128,7 +128,7 @@ in_image "$ctr" -- node -e '
     if (fs.existsSync(`/opt/clair-bundle/node_modules/${d}`)) throw new Error(`dev dependency ${d} in the image`);
   if (fs.existsSync("/opt/clair-bundle/src")) throw new Error("sources in the image");
 ' || fail "file layout/permissions in the image"
-in_image "$ctr" -- node /opt/clair-bundle/dist/cli/index.js verify /bundle >/dev/null || fail "verify /bundle inside the image"
+in_image "$ctr" -- node /opt/clair-bundle/dist/cli/main.cjs verify /bundle >/dev/null || fail "verify /bundle inside the image"
 
 # ---------------------------------------------------------------------------------------------
 step "PostgreSQL with Clair's matcher schema (20)"
