@@ -3,7 +3,7 @@ import path from 'node:path';
 import { keepOutput } from './tally.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
-export const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.cjs');
 
 export interface Run {
   status: number | null;
