@@ -6,10 +6,13 @@
 CREATE TEMP TABLE stage_staged_key ON COMMIT DROP AS
 SELECT s.ctid AS tid, s.hash, s.updater FROM stage_vuln s JOIN stage_plan p ON p.name = s.updater AND p.changed;
 ANALYZE stage_staged_key;
+-- Every copied row is the copied updater's (direct-end.sql checked each), so its name comes from
+-- stage_direct_plan: a test of the updater (resolve-vulns.sql: "not the biggest updater") is then
+-- decided once for all of them instead of for each of millions of rows.
 CREATE TEMP VIEW stage_key AS
 SELECT hash, updater FROM stage_staged_key
 UNION ALL
-SELECT hash, updater FROM stage_direct
+SELECT hash, (SELECT name FROM stage_direct_plan) FROM stage_direct
 UNION ALL
 SELECT hash, updater FROM stage_direct_lost;
 
