@@ -346,7 +346,7 @@ function machine(pgVersion: string) {
   } catch { /* keep os.release() */ }
   return {
     cpus: cpus.length, cpu_model: cpus[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
-    kernel, node: process.version, postgres: pgVersion, 
+    kernel, node: process.version, postgres: pgVersion,
     // The loader's thread pool: the entry point's 16 unless the environment sets it (src/cli/main.cts).
     loader_env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
   };
