@@ -119,6 +119,9 @@ CREATE TEMP TABLE stage_row_key (
   alias_bytes bigint NOT NULL,
   ord bigint GENERATED ALWAYS AS IDENTITY
 ) ON COMMIT DROP;
+-- The updaters whose keys file this load copied (key-updater.sql; take-side-keys.sql for the second
+-- session's), so that whether an updater has keys is not looked up among millions of them.
+CREATE TEMP TABLE stage_keys_file (updater text PRIMARY KEY) ON COMMIT DROP;
 -- This load's own keys, whatever take-side-keys.sql makes of the name stage_row_key later (a view
 -- reads the table it was made from, renamed or not): record-keys.sql reads every updater's keys but
 -- those of the updater copied straight into vuln here, not the second session's millions of those.
@@ -139,7 +142,8 @@ CREATE TEMP TABLE stage_left_out_kept (hash bytea NOT NULL) ON COMMIT DROP;
 -- Updaters whose refresh stages only the rows with new digests (plan-keyed.sql), with the update
 -- operation their stored keys belong to; stage_changed: their keys that are new (to stage);
 -- stage_gone: their stored keys that are not in the bundle any more. Both are few.
-CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, staged bigint NOT NULL) ON COMMIT DROP;
+-- (without_id: its stored keys without a vuln id, rows a schema < 18 left out.)
+CREATE TEMP TABLE stage_keyed (name text PRIMARY KEY, prior_uo bigint NOT NULL, staged bigint NOT NULL, without_id bigint NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE stage_changed (
   updater text NOT NULL,
   hash bytea NOT NULL,
@@ -149,11 +153,7 @@ CREATE TEMP TABLE stage_changed (
   alias_at bigint NOT NULL,
   alias_bytes bigint NOT NULL
 ) ON COMMIT DROP;
-CREATE TEMP TABLE stage_gone (updater text NOT NULL, digest bytea NOT NULL) ON COMMIT DROP;
--- The keyed updaters' rows that are not staged: every stored key still in the bundle, with the id
--- of the vuln row it keeps (NULL: a row left out, schema < 18).
-CREATE TEMP VIEW stage_known AS
-SELECT m.updater, m.digest, m.vuln AS id
-FROM clair_bundle.row_key m
-JOIN stage_keyed s ON s.name = m.updater
-WHERE NOT EXISTS (SELECT 1 FROM stage_gone g WHERE g.updater = m.updater AND g.digest = m.digest);
+-- stage_gone also keeps the key's vuln id (NULL: a row left out) and its place in row_key (at), so
+-- that link-vulns.sql leaves its row out of the update operation's links and record-keys.sql
+-- deletes the key, neither reading the millions of stored keys again.
+CREATE TEMP TABLE stage_gone (updater text NOT NULL, digest bytea NOT NULL, vuln bigint, at tid NOT NULL) ON COMMIT DROP;

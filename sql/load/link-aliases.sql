@@ -39,8 +39,9 @@ UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE 
 CREATE TEMP TABLE stage_alias_apart ON COMMIT DROP AS
 SELECT EXISTS (SELECT 1 FROM stage_direct_shift) AND NOT twice AS apart, twice
 FROM (SELECT EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept) AS twice) t;
+-- (fresh: the vulnerability is a row this load inserted, which no link can name yet.)
 CREATE TEMP VIEW stage_alias_numbered AS
-SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self
+SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self, true AS fresh
 FROM clair_bundle.stage_alias a
 CROSS JOIN stage_direct_shift t
 JOIN alias_namespace n ON n.namespace = a.namespace
@@ -49,11 +50,15 @@ WHERE a.ord IS NOT NULL;
 CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
 SELECT * FROM stage_alias_numbered WHERE NOT (SELECT apart FROM stage_alias_apart);
 -- Every other alias row: its id by its hash, from this load's id lists. (The planner knows how few
--- they are after a load that numbered them: stage_alias's statistics, prepare-merge.sql.)
-INSERT INTO stage_alias_link (vulnerability, alias, self)
-SELECT i.id, al.id, a.kind = 'self'
+-- they are after a load that numbered them: stage_alias's statistics, prepare-merge.sql.) Only the
+-- links of rows stored before (stage_existing) are looked up in the link tables below: a refresh's
+-- new rows have none, and looking theirs up too let the planner choose, on statistics alone,
+-- between probing the primary key for each link and hashing all 18 M links of a 9 M-row database
+-- (two 1 % refreshes: 1.7 s against 10.9 s).
+INSERT INTO stage_alias_link (vulnerability, alias, self, fresh)
+SELECT i.id, al.id, a.kind = 'self', i.fresh
 FROM clair_bundle.stage_alias a
-JOIN (SELECT hash, id FROM stage_new UNION ALL SELECT hash, id FROM stage_existing) i ON i.hash = a.hash
+JOIN (SELECT hash, id, true AS fresh FROM stage_new UNION ALL SELECT hash, id, false FROM stage_existing) i ON i.hash = a.hash
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name
 WHERE a.ord IS NULL;
@@ -79,7 +84,11 @@ WHERE NOT d.self AND (SELECT apart FROM stage_alias_apart)
 UNION ALL
 SELECT l.vulnerability, l.alias
 FROM stage_alias_link l
-WHERE NOT l.self
+WHERE NOT l.self AND l.fresh
+UNION ALL
+SELECT l.vulnerability, l.alias
+FROM stage_alias_link l
+WHERE NOT l.self AND NOT l.fresh
   AND NOT EXISTS (SELECT 1 FROM vulnerability_alias v WHERE v.vulnerability = l.vulnerability AND v.alias = l.alias)
 ON CONFLICT DO NOTHING;
 INSERT INTO vulnerability_self (vulnerability, self)
@@ -87,8 +96,10 @@ SELECT DISTINCT ON (l.vulnerability) l.vulnerability, l.alias
 FROM (
   SELECT d.vulnerability, d.alias FROM stage_alias_numbered d WHERE d.self AND (SELECT apart FROM stage_alias_apart)
   UNION ALL
+  SELECT l.vulnerability, l.alias FROM stage_alias_link l WHERE l.self AND l.fresh
+  UNION ALL
   SELECT l.vulnerability, l.alias FROM stage_alias_link l
-  WHERE l.self AND NOT EXISTS (SELECT 1 FROM vulnerability_self v WHERE v.vulnerability = l.vulnerability)
+  WHERE l.self AND NOT l.fresh AND NOT EXISTS (SELECT 1 FROM vulnerability_self v WHERE v.vulnerability = l.vulnerability)
 ) l
 ORDER BY l.vulnerability, l.alias
 ON CONFLICT DO NOTHING;
