@@ -108,7 +108,7 @@ $$;
 
 -- Row keys (bundle keys/*.csv, node loader): one row per vulnerability row of each changed updater
 -- whose bundle has them; the updater comes from clair_bundle.copy_updater, set before each COPY.
--- ord: the key's line in its file, from 1 (key-updater.sql restarts it before each file's COPY).
+-- ord: the key's line in its file, from 1 (the loader numbers the lines while it copies them).
 CREATE TEMP TABLE stage_row_key (
   updater text NOT NULL DEFAULT current_setting('clair_bundle.copy_updater'),
   hash bytea NOT NULL,
@@ -117,7 +117,7 @@ CREATE TEMP TABLE stage_row_key (
   vuln_bytes bigint NOT NULL,
   alias_at bigint NOT NULL,
   alias_bytes bigint NOT NULL,
-  ord bigint GENERATED ALWAYS AS IDENTITY
+  ord bigint NOT NULL
 ) ON COMMIT DROP;
 -- The updaters whose keys file this load copied (key-updater.sql; take-side-keys.sql for the second
 -- session's), so that whether an updater has keys is not looked up among millions of them.

@@ -3,8 +3,8 @@
 -- stage_row_key: into a table of their own, committed by that session, which take-side-keys.sql
 -- joins to stage_row_key inside the load's transaction. Same columns as stage_row_key
 -- (create-staging.sql): the updater from clair_bundle.copy_updater, which side-keys-updater.sql sets
--- for this session; ord, the key's line in its file from 1, from a new identity. A table left by a load that was
--- killed is this load's to drop (loads take turns: lock-load.sql).
+-- for this session; ord, the key's line in its file from 1, numbered by the loader. A table left by a
+-- load that was killed is this load's to drop (loads take turns: lock-load.sql).
 DROP TABLE IF EXISTS clair_bundle.stage_row_key_next;
 -- (The definition is repeated, not shared: that session cannot see the load's tables.)
 CREATE UNLOGGED TABLE clair_bundle.stage_row_key_next (
@@ -15,5 +15,5 @@ CREATE UNLOGGED TABLE clair_bundle.stage_row_key_next (
   vuln_bytes bigint NOT NULL,
   alias_at bigint NOT NULL,
   alias_bytes bigint NOT NULL,
-  ord bigint GENERATED ALWAYS AS IDENTITY
+  ord bigint NOT NULL
 );

@@ -13,7 +13,7 @@ import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, connectionLost, copyFile, dropConnection, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
 import { ALIAS_STAGE, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
-import { CsvToCopyText } from './csv-to-copy-text.js';
+import { CsvToCopyText, LineNumbers, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
@@ -395,7 +395,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      */
     const copyStep = async (step: CopyStep, o: {
       into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
-      numbering?: () => KeyOrdinals; via?: { client: pg.Client; phases: Phases };
+      numbering?: () => Numbering; via?: { client: pg.Client; phases: Phases };
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
@@ -488,6 +488,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         const deferredCheck = deferred.get(step.file);
         await copyStep(step, {
           before: () => runSql(client, 'key-updater', { updater: step.updater }),
+          numbering: () => new LineNumbers(),
           source: () => (deferredCheck ? checkedReadStream(opts.bundle, checksumOnly(deferredCheck)) : undefined),
           expected: manifestRows.get(step.file)?.rows,
         });
@@ -572,7 +573,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
           await runSql(a.via.client, 'side-keys-updater', { updater: keys.updater });
         }, { statements: statementCount('side-keys-begin') + 1 });
         await copyStep(keys, {
-          into: { ...keys, table: a.keysTable }, via: a.via,
+          into: { ...keys, table: a.keysTable }, via: a.via, numbering: () => new LineNumbers(),
           source: () => (check ? checkedReadStream(opts.bundle, checksumOnly(check)) : undefined),
           expected: manifestRows.get(keys.file)?.rows,
         });

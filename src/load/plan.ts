@@ -64,11 +64,12 @@ export function dataCopies(manifest: Manifest): CopyStep[] {
  * The row keys files (bundle keys/*.csv) as COPYs into stage_row_key (node loader only): of the
  * updaters whose keys were computed from the very CSVs the manifest lists, one per row it counts (a
  * CSV replaced or a count changed after the build, even with the manifest updated, leaves its keys
- * unused: every row is staged, and checked).
+ * unused: every row is staged, and checked). The loader numbers the lines while it copies them
+ * (ord: LineNumbers, src/load/csv-to-copy-text.ts).
  */
 export function keyCopies(manifest: Manifest): CopyStep[] {
   return manifest.updaters.flatMap((u) => (u.keys && u.keys.vuln_sha256 === u.sha256 && u.keys.aliases_sha256 === u.aliases?.sha256 && u.keys.rows === u.rows
-    ? [{ file: u.keys.file, table: 'stage_row_key', columns: KEY_COLUMNS, format: CSV_FORMAT, updater: u.name }] : []));
+    ? [{ file: u.keys.file, table: 'stage_row_key', columns: [...KEY_COLUMNS, 'ord'], format: CSV_FORMAT, updater: u.name }] : []));
 }
 
 /**

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
-import { CsvToCopyText } from '../../src/load/csv-to-copy-text.js';
+import { CsvToCopyText, LineNumbers } from '../../src/load/csv-to-copy-text.js';
 import { chunksOf } from '../helpers/chunks.js';
 import { createEmptyDb } from '../helpers/db.js';
 
@@ -44,10 +44,10 @@ async function rows(table: string): Promise<unknown> {
   return (await client.query(`SELECT json_agg(t ORDER BY n) AS j FROM ${table} t`)).rows[0].j;
 }
 
-async function convert(text: string, chunk: number): Promise<string> {
+async function convert(text: string, chunk: number, numbering?: LineNumbers): Promise<string> {
   const bytes = Buffer.from(text);
   let out = '';
-  for await (const c of Readable.from(chunksOf(bytes, chunk)).pipe(new CsvToCopyText('vulnerabilities/x.csv'))) out += c.toString();
+  for await (const c of Readable.from(chunksOf(bytes, chunk)).pipe(new CsvToCopyText('vulnerabilities/x.csv', numbering))) out += c.toString();
   return out;
 }
 
@@ -72,6 +72,12 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
     const nulls = ','.repeat(999);
     const slashes = `"${'\\'.repeat(1000)}"`;
     expect(await convert(`"h"\n${nulls}\n${slashes}\n${nulls}`, chunk)).toBe(`${'\\N\t'.repeat(999)}\\N\n${'\\\\'.repeat(1000)}\n${'\\N\t'.repeat(999)}\\N\n`);
+  });
+
+  it.each([1, 5, 1 << 16])('LineNumbers: appends each record\'s line, from 1, however the chunks cut it, a first field longer than any hash included (chunks of %i bytes)', async (chunk) => {
+    const long = 'h'.repeat(1500);
+    const csv = `"hash","n"\n"\\x00ff","1"\n"${long}","2"\n"\\x01","3"\n,"4"\n"last","5"`;
+    expect(await convert(csv, chunk, new LineNumbers())).toBe(`\\\\x00ff\t1\t1\n${long}\t2\t2\n\\\\x01\t3\t3\n\\N\t4\t4\nlast\t5\t5\n`);
   });
 
   it('refuses an unterminated quoted field and a lone carriage return, naming file and record', async () => {
