@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Manifest } from '../bundle/manifest.js';
+import { THREAD_POOL_SIZE } from '../cli/pool-size.cjs';
 import { createLogger } from '../log.js';
 import { startCluster, type Cluster } from '../pg/cluster.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -347,8 +348,8 @@ function machine(pgVersion: string) {
   return {
     cpus: cpus.length, cpu_model: cpus[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     kernel, node: process.version, postgres: pgVersion,
-    // The loader's thread pool: the entry point's 16 unless the environment sets it (src/cli/main.cts).
-    loader_env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
+    // The loader's thread pool: the entry point's default (src/cli/pool-size.cts) unless the environment sets it.
+    loader_env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? THREAD_POOL_SIZE },
   };
 }
 

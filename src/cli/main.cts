@@ -8,5 +8,7 @@
 // of small positioned reads on that pool. With the files not in the page cache (as after copying a
 // bundle in), 89 k rows of an 8.8 GB file took 3.6-4.6 s on 16 threads and 5.3-13.5 s on 4 (README
 // "Performance"). A value already in the environment is kept.
-process.env.UV_THREADPOOL_SIZE ??= '16';
+import { THREAD_POOL_SIZE } from './pool-size.cjs';
+
+process.env.UV_THREADPOOL_SIZE ??= THREAD_POOL_SIZE;
 void import('./index.js');

@@ -30,7 +30,7 @@ for (const fd of writers) closeSync(fd);
 
 function probe(entry: 'main.cjs' | 'index.js', env: Record<string, string | undefined>): { pool: string | null; verdict: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'launcher-'));
-  copyFileSync(path.join(path.dirname(CLI), 'main.cjs'), path.join(dir, 'main.cjs'));
+  for (const f of ['main.cjs', 'pool-size.cjs']) copyFileSync(path.join(path.dirname(CLI), f), path.join(dir, f));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
   writeFileSync(path.join(dir, 'index.js'), PROBE);
   const r = spawnSync(process.execPath, [path.join(dir, entry)], { encoding: 'utf8', env: { ...process.env, UV_THREADPOOL_SIZE: undefined, ...env }, timeout: 60_000 });
