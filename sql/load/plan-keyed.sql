@@ -7,10 +7,10 @@
 -- operation when it was created, and rows are only ever unlinked from it later (a vuln row deleted,
 -- cascading), never linked to it: while it still has as many links as keys with an id, every key's
 -- row is still there, and its links are those rows (link-vulns.sql links them again, but for the
--- rows of the keys no longer in the bundle). Keys without an id stand for "not vulnerable" rows a schema < 18 left out: they
--- are left out again (counted as such), and are no use once the schema stores such rows
--- (stage_run.has_not_vulnerable, detect-schema.sql). More than a twentieth of an updater's rows new
--- (their places are held in memory): it stages all of them.
+-- rows of the keys no longer in the bundle). Keys without an id stand for "not vulnerable" rows a
+-- schema < 18 left out: they are left out again (counted as such), and are no use once the schema
+-- stores such rows (stage_run.has_not_vulnerable, detect-schema.sql). More than a twentieth of an
+-- updater's rows new (their places are held in memory): it stages all of them.
 SET LOCAL work_mem = '128MB';
 ANALYZE stage_row_key;
 -- (Each count once, for the updater that qualifies otherwise: its stored keys in one pass, its
