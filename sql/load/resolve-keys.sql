@@ -12,8 +12,9 @@ CREATE TEMP TABLE stage_resolved ON COMMIT DROP AS
 SELECT k.tid, k.hash, k.updater, v.id
 FROM stage_key k
 LEFT JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = k.hash;
+-- (copied: a row copied straight into vuln, resolve-keys-direct.sql; none here.)
 CREATE TEMP TABLE stage_existing ON COMMIT DROP AS
-SELECT hash, updater, id FROM stage_resolved WHERE id IS NOT NULL;
+SELECT hash, updater, id, false AS copied FROM stage_resolved WHERE id IS NOT NULL;
 ANALYZE stage_existing;
 
 -- A keyed refresh (plan-keyed.sql) staged exactly the rows of its new keys: the byte ranges held them.

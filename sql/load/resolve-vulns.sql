@@ -44,10 +44,11 @@ $$;
 CREATE TEMP TABLE stage_new (id bigint NOT NULL, hash bytea NOT NULL, updater text NOT NULL) ON COMMIT DROP;
 -- The vuln id of every staged row, once insert-vulns.sql filled stage_new: inserted now (stage_new),
 -- stored already (stage_existing), or content another updater inserted now (stage_later, by hash).
+-- (copied: one of the rows copied straight into vuln, stage_direct: link-vulns.sql links them apart.)
 CREATE TEMP VIEW stage_staged_id AS
-SELECT hash, updater, id FROM stage_new
+SELECT hash, updater, id, false AS copied FROM stage_new
 UNION ALL
-SELECT hash, updater, id FROM stage_existing
+SELECT hash, updater, id, copied FROM stage_existing
 UNION ALL
-SELECT l.hash, l.updater, n.id FROM stage_later l JOIN stage_new n ON n.hash = l.hash;
+SELECT l.hash, l.updater, n.id, false FROM stage_later l JOIN stage_new n ON n.hash = l.hash;
 ANALYZE stage_later;
