@@ -67,7 +67,10 @@ CREATE UNLOGGED TABLE clair_bundle.stage_alias (
   -- The updater copied straight into vuln (direct-begin.sql): the number of the record with this
   -- hash in its vulnerability file, which the node loader found in its keys file while copying
   -- (src/load/alias-ordinals.ts). NULL: any other alias row, or no key with this hash.
-  ord bigint
+  ord bigint,
+  -- Also of that updater's alias rows, copied by the second session: the number node gave their
+  -- (namespace, name) (src/load/name-ordinals.ts, stage_alias_name_next). NULL otherwise.
+  name_ord integer
 );
 
 CREATE TEMP TABLE stage_enrichment (

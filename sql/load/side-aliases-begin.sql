@@ -12,5 +12,13 @@ CREATE UNLOGGED TABLE clair_bundle.stage_alias_next (
   kind text NOT NULL CHECK (kind IN ('self', 'alias')),
   namespace text NOT NULL CHECK (namespace <> ''),
   name text NOT NULL CHECK (name <> ''),
-  ord bigint
+  ord bigint,
+  name_ord integer
+);
+-- The distinct names of those rows (side-aliases-end.sql), with the numbers node gave them while it
+-- copied the alias file of the updater copied straight into vuln (src/load/name-ordinals.ts).
+CREATE UNLOGGED TABLE clair_bundle.stage_alias_name_next (
+  namespace text NOT NULL,
+  name text NOT NULL,
+  name_ord integer
 );

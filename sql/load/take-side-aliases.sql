@@ -10,7 +10,7 @@ ALTER TABLE clair_bundle.stage_alias_next RENAME TO stage_alias;
 DO $$
 BEGIN
   IF (SELECT has_not_vulnerable FROM stage_run) THEN
-    CREATE TEMP VIEW stage_alias_name AS SELECT namespace, name FROM clair_bundle.stage_alias_name_next;
+    CREATE TEMP VIEW stage_alias_name AS SELECT namespace, name, name_ord FROM clair_bundle.stage_alias_name_next;
   END IF;
 END
 $$;

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import type { Transform } from 'node:stream';
 import { migrate } from 'postgres-migrations';
 import { checkedReadStream, checkFile, csvFiles, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
@@ -11,10 +12,11 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, connectionLost, copyFile, dropConnection, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { ALIAS_STAGE, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
+import { ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText, LineNumbers, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
+import { NameOrdinals } from './name-ordinals.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
 
@@ -395,7 +397,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      */
     const copyStep = async (step: CopyStep, o: {
       into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
-      numbering?: () => Numbering; via?: { client: pg.Client; phases: Phases };
+      numbering?: () => Numbering; through?: () => Transform; via?: { client: pg.Client; phases: Phases };
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
@@ -410,6 +412,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
           const converter = new CsvToCopyText(step.file, o.numbering?.());
           from.on('error', (err: Error) => converter.destroy(err));
           source = from.pipe(converter);
+          const next = o.through?.();
+          if (next) {
+            converter.on('error', (err: Error) => next.destroy(err));
+            source = converter.pipe(next);
+          }
         }
         // A rejected row's line in the converted stream, which has no header, is one less.
         const fileLine = (line: number) => (text ? line + 1 : line);
@@ -545,13 +552,26 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const copyNumberedAliases = async (step: CopyStep, keys: CopyStep, deferredCheck: ExpectedFile | undefined, aside?: Aside) => {
       const sha256 = manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256;
       let numbering: KeyOrdinals | undefined;
+      // In the second session (schema >= 18, where link-aliases.sql reads the names it lists), their
+      // names are numbered too: node has a core to spare there, the load's session none.
+      const names = aside && features.has_not_vulnerable ? new NameOrdinals(step.file) : undefined;
       await copyStep(step, {
-        into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable } : step), via: aside?.via,
+        into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable } : step, !!names), via: aside?.via,
         source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
         numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
+        through: names ? () => names : undefined,
         expected: manifestRows.get(step.file)?.rows,
       });
-      log.info('aliases numbered by their vulnerability records', { file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows });
+      const listed = names?.names();
+      if (aside && listed) {
+        const t = Date.now();
+        const copy = aliasNamesCopy(step);
+        const n = await aside.via.phases.run(`copy:${step.file} names`, () => copyFile(aside.via.client, copyStatement(copy), abs(step.file), step.file, listed));
+        log.info('copied', { file: `${step.file} (names)`, rows: n, ms: Date.now() - t, session: 'second' });
+      }
+      log.info('aliases numbered by their vulnerability records', {
+        file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows, ...(names ? { names: names.count } : {}),
+      });
     };
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
@@ -580,6 +600,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         await a.via.phases.run('side-keys-end', () => runSql(a.via.client, 'side-keys-end'));
       });
     };
+    // The second session copies the keys of the file copied straight into vuln while that COPY runs:
+    // its backend is then the one busy core (node converts at about half a core), and the keys are
+    // in when the alias files come up.
+    queueSideKeys();
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
       const k = step.updater ? keyed.get(step.updater) : undefined;

@@ -85,9 +85,18 @@ export function directCopy(step: CopyStep, hasNotVulnerable: boolean): CopyStep 
  * The alias file of the updater copied straight into vuln, numbered by its keys file while it is
  * copied (src/load/alias-ordinals.ts): each record with its vulnerability record's number (ord),
  * so link-aliases.sql finds the row's id without joining millions of hashes. Node loader only.
+ * `names`: each record also with its name's number (name_ord, src/load/name-ordinals.ts).
  */
-export function numberedAliasCopy(step: CopyStep): CopyStep {
-  return { ...step, columns: [...step.columns, 'ord'] };
+export function numberedAliasCopy(step: CopyStep, names = false): CopyStep {
+  return { ...step, columns: [...step.columns, 'ord', ...(names ? ['name_ord'] : [])] };
+}
+
+/**
+ * The names the second session numbered while it copied an alias file (src/load/name-ordinals.ts),
+ * in COPY's text format, into the table side-aliases-begin.sql made for them.
+ */
+export function aliasNamesCopy(step: CopyStep): CopyStep {
+  return { file: step.file, table: 'clair_bundle.stage_alias_name_next', columns: ['namespace', 'name', 'name_ord'], format: '(FORMAT text)', updater: step.updater };
 }
 
 /** The records left out of a direct COPY on a schema < 18 (hash, record number), into stage_left_out. */

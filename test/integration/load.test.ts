@@ -301,12 +301,16 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     const summary = await loadBundle({ ...opts(dir, direct, { verifyUpFrontBytes: 0 }), log });
     // Its alias records were numbered by their vulnerability records (not looked up by hash).
     const numbered = logged.filter((l) => l.msg === 'aliases numbered by their vulnerability records');
-    expect(numbered).toEqual(schema === 16 ? [] : [expect.objectContaining({ file: 'aliases/debian%2Fupdater.csv', numbered: 25, rows: 25 })]);
-    // The copied file's keys were copied by a second session, after that file, and both alias files
-    // too (schema 16 copies none); its tables are gone.
+    // On schema 20 their names were numbered too (src/load/name-ordinals.ts) and listed for the load.
+    expect(numbered).toEqual(schema === 16 ? [] : [expect.objectContaining({
+      file: 'aliases/debian%2Fupdater.csv', numbered: 25, rows: 25, ...(schema === 20 ? { names: expect.any(Number) } : {}),
+    })]);
+    // The copied file's keys were copied by a second session, while that file was, and both alias
+    // files too (schema 16 copies none); its tables are gone.
     const copied = logged.filter((l) => l.msg === 'copied' && /^(aliases|keys)\//.test(l.file ?? ''));
     expect(copied.map((l) => [l.file, l.session])).toEqual([['keys/osv%2Fnpm.csv', undefined], ['keys/debian%2Fupdater.csv', 'second'],
-      ...(schema === 16 ? [] : [['aliases/debian%2Fupdater.csv', 'second'], ['aliases/osv%2Fnpm.csv', 'second']])]);
+      ...(schema === 16 ? [] : [['aliases/debian%2Fupdater.csv', 'second'],
+        ...(schema === 20 ? [['aliases/debian%2Fupdater.csv (names)', 'second']] : []), ['aliases/osv%2Fnpm.csv', 'second']])]);
     expect(await query(direct, `SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias') AS u,
       to_regclass('clair_bundle.stage_row_key_next') AS v, to_regclass('clair_bundle.stage_alias_name_next') AS w`)).toEqual([{ t: null, u: null, v: null, w: null }]);
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
@@ -458,6 +462,20 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect(await dumpClairTables(url)).toBe(before);
       expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias') AS t, to_regclass('clair_bundle.stage_alias_next') AS u, to_regclass('clair_bundle.stage_alias_name_next') AS v")).toEqual([{ t: null, u: null, v: null }]);
       expect(await query(url, 'SELECT outcome FROM clair_bundle.load_history')).toEqual([{ outcome: 'failed' }]);
+    });
+
+    it('names it numbered that Clair stores already are looked up instead (a Clair whose vuln is empty but not its alias table): the same tables, their ids kept', async () => {
+      const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+      const url = await createClairDb(20);
+      // One of the numbered names, and one the bundle does not have.
+      await query(url, `INSERT INTO alias_namespace (namespace) VALUES ('CVE'), ('OTHER');
+        INSERT INTO alias (namespace, name) SELECT id, '2024-0001' FROM alias_namespace WHERE namespace = 'CVE';
+        INSERT INTO alias (namespace, name) SELECT id, 'X-1' FROM alias_namespace WHERE namespace = 'OTHER'`);
+      const before = await query(url, 'SELECT a.id, a.name FROM alias a ORDER BY a.id');
+      await loadBundle(opts(dir, url));
+      expect(await query(url, "SELECT a.id, a.name FROM alias a WHERE a.name IN ('2024-0001', 'X-1') ORDER BY a.id")).toEqual(before);
+      const dump = (await logicalDump(url)).split('\n').filter((l) => !l.includes('X-1')).join('\n');
+      expect(dump).toBe(await clean());
     });
 
     it('a keys file that session refuses fails the load with its file and line (exit 5), rolled back, its tables dropped', async () => {
