@@ -2,24 +2,23 @@
 -- Content staged by more than one updater is inserted once, by the first updater by name;
 -- these are the others' rows (they link to the row the first one inserts). Within one updater
 -- hashes are unique, so content staged twice has a row outside the biggest updater: those few
--- rows are grouped, and their hashes looked up among the biggest updater's, instead of grouping
--- every staged row.
+-- rows, and the biggest updater's rows with one of their hashes (a semi-join: the few are hashed,
+-- the millions only read, once), are all the rows of shared content; they alone are grouped.
 CREATE TEMP TABLE stage_later ON COMMIT DROP AS
 WITH big AS (
   SELECT name FROM stage_plan WHERE changed AND kind = 'vulnerability' ORDER BY row_count DESC, name LIMIT 1
 ), others AS (
-  SELECT k.hash FROM stage_key k WHERE k.updater <> (SELECT name FROM big)
-), shared AS (
-  SELECT hash FROM others GROUP BY hash HAVING count(*) > 1
-  UNION
-  -- (a semi-join: the few other rows are hashed, the biggest updater's millions only read)
-  SELECT k.hash FROM stage_key k WHERE k.updater = (SELECT name FROM big) AND EXISTS (SELECT 1 FROM others o WHERE o.hash = k.hash)
+  SELECT k.hash, k.updater FROM stage_key k WHERE k.updater <> (SELECT name FROM big)
+), candidates AS (
+  SELECT hash, updater FROM others
+  UNION ALL
+  SELECT k.hash, k.updater FROM stage_key k WHERE k.updater = (SELECT name FROM big) AND EXISTS (SELECT 1 FROM others o WHERE o.hash = k.hash)
 ), firsts AS (
-  SELECT k.hash, min(k.updater) AS first FROM stage_key k JOIN shared s ON s.hash = k.hash GROUP BY k.hash
+  SELECT hash, min(updater) AS first FROM candidates GROUP BY hash HAVING count(*) > 1
 )
-SELECT k.hash, k.updater
-FROM stage_key k
-JOIN firsts f ON f.hash = k.hash AND k.updater <> f.first;
+SELECT c.hash, c.updater
+FROM candidates c
+JOIN firsts f ON f.hash = c.hash AND c.updater <> f.first;
 
 -- A refresh inserts few rows: stage_vuln keeps only the staged rows without a vuln row, so
 -- insert-vulns.sql reads a small table instead of every staged row again (nothing after it reads
