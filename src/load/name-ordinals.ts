@@ -4,7 +4,7 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
 const N = 0x4e;
-/** Distinct names kept at most (about 100 bytes each): past this many the numbering gives up. */
+/** Distinct names kept at most (about 40 bytes of memory each): past this many the numbering gives up. */
 export const MAX_NAMES = 1_000_000;
 
 /**
@@ -25,7 +25,7 @@ export class NameOrdinals extends Transform {
   /** The names, their bytes one after the other: name n (from 1) is at starts[n - 1] … starts[n]. */
   private arena: Buffer = Buffer.allocUnsafe(1 << 20);
   private starts = new Int32Array(1 << 16);
-  private names_ = 0;
+  private named = 0;
   /** Open addressing: slot k is table[2k] (a name's number, 0 when empty) and table[2k + 1] (its hash). */
   private table = new Int32Array(1 << 17);
   private carry: Buffer | undefined;
@@ -37,7 +37,7 @@ export class NameOrdinals extends Transform {
 
   /** How many distinct names were numbered. */
   get count(): number {
-    return this.names_;
+    return this.named;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -61,7 +61,7 @@ export class NameOrdinals extends Transform {
   names(): Readable | undefined {
     if (this.gaveUp) return undefined;
     const { arena, starts } = this;
-    const count = this.names_;
+    const count = this.named;
     return Readable.from((function* () {
       for (let first = 1; first <= count; first += 4096) {
         const last = Math.min(count, first + 4095);
@@ -98,14 +98,14 @@ export class NameOrdinals extends Transform {
   }
 
   private add(buf: Buffer, from: number, to: number, hash: number): number {
-    if (this.names_ >= this.limit) {
+    if (this.named >= this.limit) {
       this.gaveUp = true;
       this.arena = Buffer.alloc(0);
       this.table = new Int32Array(0);
       return 0;
     }
     const len = to - from;
-    const n = ++this.names_;
+    const n = ++this.named;
     if (n + 1 >= this.starts.length) {
       const starts = new Int32Array(this.starts.length * 2);
       starts.set(this.starts);
