@@ -47,6 +47,22 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const AFTER_QUOTE = 3;
 
+/**
+ * Writes `n` at `out[o]` as a COPY text field, its decimal digits, or `\N` (NULL) for 0; returns the
+ * offset after it. (The caller made room: at most 16 digits for a safe integer.)
+ */
+export function writeNumber(out: Buffer, o: number, n: number): number {
+  if (n <= 0) {
+    out[o] = BACKSLASH;
+    out[o + 1] = 0x4e; // N
+    return o + 2;
+  }
+  let digits = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+  for (let k = o + digits - 1, v = n; k >= o; k--, v = Math.floor(v / 10)) out[k] = 0x30 + (v % 10);
+  return o + digits;
+}
+
 /** `out` with its first `used` bytes, in a buffer with room for at least `more` after them. */
 function grown(out: Buffer, used: number, more: number): Buffer<ArrayBuffer> {
   const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, used + more));
@@ -234,15 +250,7 @@ export class CsvToCopyText extends Transform {
           const ord = recordAt >= 0 ? numbering.ordOf(out, recordAt, firstAt) : this.carriedOrd(numbering, out, firstAt);
           if (o + 24 + n - i > out.length) out = grown(out, o, 24 + n - i);
           out[o++] = TAB;
-          if (ord > 0) {
-            let digits = 1;
-            for (let v = ord; v >= 10; v = Math.floor(v / 10)) digits++;
-            for (let k = o + digits - 1, v = ord; k >= o; k--, v = Math.floor(v / 10)) out[k] = 0x30 + (v % 10);
-            o += digits;
-          } else {
-            out[o++] = BACKSLASH;
-            out[o++] = 0x4e;
-          }
+          o = writeNumber(out, o, ord);
         }
         out[o++] = NEWLINE;
         state = START;

@@ -563,11 +563,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         expected: manifestRows.get(step.file)?.rows,
       });
       const listed = names?.names();
-      if (aside && listed) {
-        const t = Date.now();
-        const copy = aliasNamesCopy(step);
-        const n = await aside.via.phases.run(`copy:${step.file} names`, () => copyFile(aside.via.client, copyStatement(copy), abs(step.file), step.file, listed));
-        log.info('copied', { file: `${step.file} (names)`, rows: n, ms: Date.now() - t, session: 'second' });
+      if (aside && names && listed) {
+        await copyStep(aliasNamesCopy(step), { via: aside.via, source: () => listed, expected: names.count, phase: `copy:${step.file} (names)` });
       }
       log.info('aliases numbered by their vulnerability records', {
         file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows, ...(names ? { names: names.count } : {}),

@@ -1,9 +1,8 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { writeNumber } from './csv-to-copy-text.js';
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
-const BACKSLASH = 0x5c;
-const N = 0x4e;
 /** Distinct names kept at most (about 40 bytes of memory each): past this many the numbering gives up. */
 export const MAX_NAMES = 1_000_000;
 
@@ -175,15 +174,7 @@ export class NameOrdinals extends Transform {
       i++;
       const ord = this.ordOf(buf, from, to, h);
       out[o++] = TAB;
-      if (ord > 0) {
-        let digits = 1;
-        for (let v = ord; v >= 10; v = Math.floor(v / 10)) digits++;
-        for (let k = o + digits - 1, v = ord; k >= o; k--, v = Math.floor(v / 10)) out[k] = 0x30 + (v % 10);
-        o += digits;
-      } else {
-        out[o++] = BACKSLASH;
-        out[o++] = N;
-      }
+      o = writeNumber(out, o, ord);
       out[o++] = NEWLINE;
     }
     return out.subarray(0, o);
