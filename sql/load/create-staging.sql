@@ -53,6 +53,10 @@ CREATE TEMP TABLE stage_direct_lost (hash bytea NOT NULL, updater text NOT NULL)
 -- The copied updater's key ids (record-keys.sql): line number + shift, when the COPY gave its rows
 -- ids without gaps (direct-end.sql).
 CREATE TEMP TABLE stage_direct_shift (updater text NOT NULL, shift bigint NOT NULL) ON COMMIT DROP;
+-- The numbered alias rows' links, when the loader piped them from the second session into the link
+-- tables (pipe-aliases-begin.sql, node loader only): with the shift and the base of their names'
+-- ids. link-aliases.sql then leaves those rows alone. Empty otherwise.
+CREATE TEMP TABLE stage_alias_piped (shift bigint NOT NULL, base bigint NOT NULL) ON COMMIT DROP;
 
 -- Alias rows: an UNLOGGED table of ours, not a TEMP one, so that PostgreSQL may read it with
 -- parallel workers (it never does for a temporary table): at 9 M rows, 27 M alias rows are read

@@ -45,7 +45,8 @@ DECLARE
   base bigint;
   n bigint;
 BEGIN
-  IF NOT (SELECT apart FROM stage_alias_apart) OR seq IS NULL OR NOT has_sequence_privilege(seq, 'UPDATE') THEN
+  IF NOT (SELECT apart FROM stage_alias_apart) OR seq IS NULL OR NOT has_sequence_privilege(seq, 'UPDATE')
+      OR EXISTS (SELECT 1 FROM stage_alias_piped) THEN
     RETURN;
   END IF;
   SELECT count(*) INTO numbered FROM stage_alias_name d WHERE d.name_ord IS NOT NULL;
@@ -80,14 +81,15 @@ WHERE NOT EXISTS (SELECT 1 FROM alias al WHERE al.namespace = n.id AND al.name =
 ORDER BY 1, 2
 ON CONFLICT (namespace, name) DO NOTHING;
 -- (fresh: the vulnerability is a row this load inserted, which no link can name yet.) Without
--- numbered names' ids (stage_alias_base), each name is looked up (a one-time filter).
+-- numbered names' ids (stage_alias_base), each name is looked up (a one-time filter); none when the
+-- loader piped their links in already (stage_alias_piped).
 CREATE TEMP VIEW stage_alias_numbered AS
 SELECT t.shift + a.ord AS vulnerability, al.id AS alias, a.kind = 'self' AS self, true AS fresh
 FROM clair_bundle.stage_alias a
 CROSS JOIN stage_direct_shift t
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name
-WHERE a.ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_alias_base);
+WHERE a.ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_alias_base) AND NOT EXISTS (SELECT 1 FROM stage_alias_piped);
 CREATE TEMP TABLE stage_alias_link ON COMMIT DROP AS
 SELECT * FROM stage_alias_numbered WHERE NOT (SELECT apart FROM stage_alias_apart);
 -- Every other alias row: its id by its hash, from this load's id lists. (The planner knows how few

@@ -11,8 +11,8 @@ import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
-import { classifyDbError, connectionLost, copyFile, dropConnection, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, type CopyStep } from './plan.js';
+import { classifyDbError, connectionLost, copyFile, dropConnection, pipeCopy, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
+import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText, LineNumbers, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
@@ -601,7 +601,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     // its backend is then the one busy core (node converts at about half a core), and the keys are
     // in when the alias files come up.
     queueSideKeys();
-    for (const step of dataCopies(manifest)) {
+    // The alias files the second session copies are queued first, so it copies them right after the
+    // keys, while this session's COPY straight into vuln runs, and not only once that COPY is done
+    // (sql/load/pipe-aliases-begin.sql needs them before the merge's last steps).
+    const copies = dataCopies(manifest);
+    const sideFirst = aside && keyed.size === 0 && features.has_aliases;
+    for (const step of sideFirst ? [...copies.filter((s) => s.table === ALIAS_STAGE), ...copies.filter((s) => s.table !== ALIAS_STAGE)] : copies) {
       if (step.updater && !changed.has(step.updater)) continue;
       const k = step.updater ? keyed.get(step.updater) : undefined;
       const deferredCheck = deferred.get(step.file);
@@ -667,14 +672,40 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       };
     }
     /** The second session's rows, once `task` put them in, into this transaction. */
-    const take = async (what: 'keys' | 'aliases', task: Promise<void>) => {
+    const take = async (what: 'keys' | 'aliases', task: Promise<void>, before?: () => Promise<void>) => {
       const waited = Date.now();
       await phases.run(`wait-side-${what}`, () => side!.through(task), { watchdog: false });
       log.info('merged', { step: `wait-side-${what}`, ms: Date.now() - waited });
+      await before?.();
       await phases.run(`take-side-${what}`, async () => {
         await runSql(client, 'check-side-visible');
         await runSql(client, `take-side-${what}`);
       }, { statements: 1 + statementCount(`take-side-${what}`) });
+    };
+    /**
+     * The numbered alias rows' links, sent by the second session from the rows it copied into COPYs
+     * of the link tables here (sql/load/pipe-aliases-begin.sql), before this transaction takes
+     * those rows (take-side-aliases.sql renames their table, which that session could then not read).
+     */
+    const pipeAliases = async (a: Aside) => {
+      const piped = Date.now();
+      const [p] = await phases.run('pipe-aliases-begin', async () => {
+        await runSql(client, 'check-side-visible');
+        return runSql<{ shift: string; base: string }>(client, 'pipe-aliases-begin');
+      }, { statements: 1 + statementCount('pipe-aliases-begin') });
+      if (!p) return;
+      const rows = await phases.run('pipe-aliases', async () => {
+        await runSql(a.via.client, 'side-link-numbers', { shift: p.shift, base: p.base });
+        let t = Date.now();
+        const links = await pipeCopy(a.via.client, 'side-alias-links', client, ALIAS_LINKS_COPY);
+        const linksMs = Date.now() - t;
+        t = Date.now();
+        const selves = await pipeCopy(a.via.client, 'side-self-links', client, SELF_LINKS_COPY);
+        const selvesMs = Date.now() - t;
+        await runSql(client, 'pipe-aliases-end');
+        return { links, selves, links_ms: linksMs, selves_ms: selvesMs };
+      }, { statements: 5 });
+      log.info('merged', { step: 'pipe-aliases', ms: Date.now() - piped, ...rows });
     };
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
       // The second session's rows, before the first step that reads them.
@@ -683,7 +714,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         aside.keys = undefined;
       }
       if (aside?.aliases && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
-        await take('aliases', aside.aliases);
+        const a = aside;
+        await take('aliases', aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? () => pipeAliases(a) : undefined);
         aside.aliases = undefined;
       }
       if (side && aside && !aside.keys && !aside.aliases) {

@@ -99,6 +99,13 @@ export function aliasNamesCopy(step: CopyStep): CopyStep {
   return { file: step.file, table: 'clair_bundle.stage_alias_name_next', columns: ['namespace', 'name', 'name_ord'], format: '(FORMAT text)', updater: step.updater };
 }
 
+/**
+ * The link tables' COPYs of the numbered alias rows' links, which the second session sends
+ * (sql/load/pipe-aliases-begin.sql, side-alias-links.sql, side-self-links.sql). Node loader only.
+ */
+export const ALIAS_LINKS_COPY = 'COPY vulnerability_alias (vulnerability, alias) FROM STDIN';
+export const SELF_LINKS_COPY = 'COPY vulnerability_self (vulnerability, self) FROM STDIN';
+
 /** The records left out of a direct COPY on a schema < 18 (hash, record number), into stage_left_out. */
 export function leftOutCopy(step: CopyStep): CopyStep {
   return { file: step.file, table: 'stage_left_out', columns: ['hash', 'ord'], format: '(FORMAT csv)', updater: step.updater };

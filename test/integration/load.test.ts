@@ -296,9 +296,18 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
   it.each([[20, 24, 0], [17, 22, 2], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
     const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
     const direct = await clairDb(schema);
-    const logged: { msg: string; file?: string; numbered?: number; rows?: number; session?: string }[] = [];
+    const logged: { msg: string; file?: string; numbered?: number; rows?: number; session?: string; step?: string }[] = [];
     const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
     const summary = await loadBundle({ ...opts(dir, direct, { verifyUpFrontBytes: 0 }), log });
+    // On schema 20 the second session sent the numbered rows' links into COPYs of the link tables
+    // (sql/load/pipe-aliases-begin.sql): all of the copied updater's links.
+    const links = "SELECT (SELECT count(*)::int FROM vulnerability_alias l JOIN vuln v ON v.id = l.vulnerability WHERE v.updater = 'debian/updater') AS links, (SELECT count(*)::int FROM vulnerability_self l JOIN vuln v ON v.id = l.vulnerability WHERE v.updater = 'debian/updater') AS selves";
+    const piped = logged.filter((l) => l.msg === 'merged' && l.step === 'pipe-aliases');
+    if (schema === 20) {
+      const [linked] = await query(direct, links);
+      expect(linked.links + linked.selves).toBe(25);
+      expect(piped).toEqual([expect.objectContaining(linked)]);
+    } else expect(piped).toEqual([]);
     // Its alias records were numbered by their vulnerability records (not looked up by hash).
     const numbered = logged.filter((l) => l.msg === 'aliases numbered by their vulnerability records');
     // On schema 20 their names were numbered too (src/load/name-ordinals.ts) and listed for the load.

@@ -1,0 +1,57 @@
+-- Initial load, node loader, after the second session copied the alias files (side-aliases-end.sql)
+-- and before this transaction takes them (take-side-aliases.sql): when link-aliases.sql would link
+-- the numbered rows of the updater copied straight into vuln as two numbers each (record number +
+-- shift, name number + base), the loader has that session send those links (side-alias-links.sql,
+-- side-self-links.sql) into a COPY of the link tables here instead: COPY writes rows in bulk, where
+-- INSERT … SELECT writes them one by one (measured on 18 M links: 2.8 s against 11.3 s), and the
+-- other session reads and sorts them on the core this one leaves idle.
+-- Only in the case link-aliases.sql calls "apart" with numbered names, none stored yet, and no
+-- numbered row set aside there (no record left out, none given up to a staged updater). This step
+-- then does what link-aliases.sql would for those names: their namespaces, a block of alias's
+-- sequence and the names with ids base + number; it returns the shift and the base (none: nothing
+-- to pipe, link-aliases.sql does it all). stage_alias_piped tells link-aliases.sql.
+DO $$
+DECLARE
+  seq text := pg_get_serial_sequence('alias', 'id');
+  id_shift bigint;
+  numbered bigint;
+  base bigint;
+  n bigint;
+BEGIN
+  SELECT t.shift INTO id_shift FROM stage_direct_shift t;
+  IF NOT FOUND OR seq IS NULL OR NOT has_sequence_privilege(seq, 'UPDATE')
+      OR EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept)
+      OR EXISTS (SELECT 1 FROM stage_left_out) OR EXISTS (SELECT 1 FROM stage_direct_lost) THEN
+    RETURN;
+  END IF;
+  SELECT count(*) INTO numbered FROM clair_bundle.stage_alias_name_next d WHERE d.name_ord IS NOT NULL;
+  IF numbered = 0 OR EXISTS (
+      SELECT 1 FROM clair_bundle.stage_alias_name_next d
+      JOIN alias_namespace ns ON ns.namespace = d.namespace
+      JOIN alias al ON al.namespace = ns.id AND al.name = d.name
+      WHERE d.name_ord IS NOT NULL) THEN
+    RETURN;
+  END IF;
+  INSERT INTO alias_namespace (namespace)
+  SELECT DISTINCT d.namespace FROM clair_bundle.stage_alias_name_next d WHERE d.name_ord IS NOT NULL ORDER BY 1
+  ON CONFLICT (namespace) DO NOTHING;
+  base := setval(seq, nextval(seq) + numbered - 1) - numbered;
+  INSERT INTO alias (id, namespace, name) OVERRIDING SYSTEM VALUE
+  SELECT base + d.name_ord, ns.id, d.name
+  FROM clair_bundle.stage_alias_name_next d
+  JOIN alias_namespace ns ON ns.namespace = d.namespace
+  WHERE d.name_ord IS NOT NULL
+  ORDER BY 1
+  ON CONFLICT (namespace, name) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n <> numbered THEN
+    RAISE EXCEPTION 'alias names were written by someone else during the load (% of % new names inserted)', n, numbered USING ERRCODE = 'CB005';
+  END IF;
+  INSERT INTO stage_alias_piped VALUES (id_shift, base);
+  -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the COPYs.
+  IF (SELECT links FROM stage_trust) THEN
+    SET LOCAL session_replication_role = replica;
+  END IF;
+END
+$$;
+SELECT shift, base FROM stage_alias_piped;
