@@ -1,4 +1,4 @@
--- Inside the load's transaction, before take-side-keys.sql or take-side-aliases.sql: the rows the
+-- Inside the load's transaction, before pipe-aliases-begin.sql or take-side-aliases.sql: the rows the
 -- second session committed are seen only by a READ COMMITTED transaction (the loader opens that
 -- session only then; this makes sure).
 DO $$

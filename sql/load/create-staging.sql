@@ -53,6 +53,10 @@ CREATE TEMP TABLE stage_direct_lost (hash bytea NOT NULL, updater text NOT NULL)
 -- The copied updater's key ids (record-keys.sql): line number + shift, when the COPY gave its rows
 -- ids without gaps (direct-end.sql).
 CREATE TEMP TABLE stage_direct_shift (updater text NOT NULL, shift bigint NOT NULL) ON COMMIT DROP;
+-- The updater copied straight into vuln whose keys the loader COPYs straight into
+-- clair_bundle.row_key with their ids (direct-keys-begin.sql, node loader only), and the shift of
+-- those ids; record-keys.sql then leaves them alone. Empty otherwise.
+CREATE TEMP TABLE stage_keys_direct (updater text NOT NULL, shift bigint NOT NULL) ON COMMIT DROP;
 -- The numbered alias rows' links, when the loader piped them from the second session into the link
 -- tables (pipe-aliases-begin.sql, node loader only): with the shift and the base of their names'
 -- ids. link-aliases.sql then leaves those rows alone. Empty otherwise.
@@ -126,13 +130,10 @@ CREATE TEMP TABLE stage_row_key (
   alias_bytes bigint NOT NULL,
   ord bigint NOT NULL
 ) ON COMMIT DROP;
--- The updaters whose keys file this load copied (key-updater.sql; take-side-keys.sql for the second
--- session's), so that whether an updater has keys is not looked up among millions of them.
+-- The updaters whose keys file this load copied (key-updater.sql; direct-keys-begin.sql for those
+-- COPYed straight into row_key), so that whether an updater has keys is not looked up among
+-- millions of them.
 CREATE TEMP TABLE stage_keys_file (updater text PRIMARY KEY) ON COMMIT DROP;
--- This load's own keys, whatever take-side-keys.sql makes of the name stage_row_key later (a view
--- reads the table it was made from, renamed or not): record-keys.sql reads every updater's keys but
--- those of the updater copied straight into vuln here, not the second session's millions of those.
-CREATE TEMP VIEW stage_own_key AS SELECT * FROM stage_row_key;
 -- The "not vulnerable" rows a schema < 18 leaves out: staged ones (drop-not-vulnerable.sql), and
 -- those of a file copied straight into vuln, which the loader filtered out while copying and copies
 -- here afterwards (hash, ord: the record's number in its file; the updater from

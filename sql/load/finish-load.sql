@@ -6,15 +6,12 @@ FROM stage_plan p, stage_manifest m
 WHERE p.changed;
 
 -- The staging tables that are not temporary ones: stage_alias (create-staging.sql, or the second
--- session's: take-side-aliases.sql), and the second session's keys (take-side-keys.sql) and alias
--- names (side-aliases-end.sql) with the views that read them; tables a killed load's second
--- session left too (side-aliases-begin.sql).
+-- session's: take-side-aliases.sql), and the second session's alias names (side-aliases-end.sql)
+-- with the view that reads them; tables a killed load's second session left too
+-- (side-aliases-begin.sql; stage_row_key_next: an earlier loader's second session copied keys there).
 DROP TABLE clair_bundle.stage_alias;
 DO $$
 BEGIN
-  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('stage_row_key')) = 'v' THEN
-    DROP VIEW stage_row_key;
-  END IF;
   IF to_regclass('clair_bundle.stage_row_key_next') IS NOT NULL THEN
     DROP TABLE clair_bundle.stage_row_key_next;
   END IF;

@@ -42,8 +42,10 @@ DECLARE
   any_lost boolean := EXISTS (SELECT 1 FROM stage_direct_lost);
 BEGIN
   SELECT t.updater, t.shift INTO copied_updater, id_shift FROM stage_direct_shift t;
-  IF NOT FOUND THEN
-    RETURN; -- (read nothing at all unless a file was copied: a refresh's keys may number millions)
+  -- (Read nothing at all unless a file was copied: a refresh's keys may number millions. Nor when
+  -- the loader COPYs those keys straight into row_key after this: direct-keys-begin.sql.)
+  IF NOT FOUND OR EXISTS (SELECT 1 FROM stage_keys_direct) THEN
+    RETURN;
   END IF;
   INSERT INTO clair_bundle.row_key (updater, digest, vuln)
   SELECT k.updater, k.digest, CASE WHEN l.ord IS NULL THEN k.ord + id_shift END
@@ -59,7 +61,7 @@ $$;
 CREATE TEMP TABLE stage_key_rest ON COMMIT DROP AS
 SELECT updater, hash, digest FROM stage_changed
 UNION ALL
-SELECT r.updater, r.hash, r.digest FROM stage_own_key r -- (the second session keys only the copied updater, left out here)
+SELECT r.updater, r.hash, r.digest FROM stage_row_key r
 WHERE NOT EXISTS (SELECT 1 FROM stage_keyed s WHERE s.name = r.updater)
   AND r.updater NOT IN (SELECT t.updater FROM stage_direct_shift t) -- (at most one: hashed)
   -- (checked once: a refresh of keyed updaters alone, the usual one, reads none of their keys here)

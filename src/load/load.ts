@@ -12,11 +12,12 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, connectionLost, copyFile, dropConnection, pipeCopy, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
+import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText, LineNumbers, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { NameOrdinals } from './name-ordinals.js';
+import { RowKeyRows } from './row-key-rows.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
 
@@ -99,9 +100,8 @@ export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<str
  * The load's phases, in order (verify, connect, check-schema, migrate, lock, decide, begin,
  * lock-updaters, create-staging, plan-updaters, copy:<file>… (with copy:<file>:left-out and
  * verify:<file> on an older schema), each merge step, record-load, commit): each one is announced
- * with a debug log line `phase` before it starts. The second session's (side-keys-begin,
- * side-aliases-begin, its copy:<file> steps, side-keys-end, side-aliases-end) run beside them;
- * their lines say `session: 'second'`.
+ * with a debug log line `phase` before it starts. The second session's (side-aliases-begin, its
+ * copy:<file> steps, side-aliases-end) run beside them; their lines say `session: 'second'`.
  */
 class Phases {
   current = '';
@@ -147,19 +147,16 @@ class Phases {
 }
 
 /**
- * The second session of an initial load: its tables for alias rows and row keys, its connection
- * and phases, its task queue, and the tasks whose rows the load's session takes (over once taken).
+ * The second session of an initial load: its table for alias rows, its connection and phases, its
+ * task queue, and the task whose rows the load's session takes (over once taken).
  */
 interface Aside {
   aliasTable: string;
-  keysTable: string;
   started: number;
   via: { client: pg.Client; phases: Phases };
   run(task: () => Promise<unknown>): Promise<void>;
   /** Done when the alias files are in (the last task of the session). */
   aliases?: Promise<void>;
-  /** Done when the keys file is in. */
-  keys?: Promise<void>;
 }
 
 /** How much longer than the statement timeout the client waits for an answer. */
@@ -436,11 +433,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     };
     /**
      * An initial load that copies a file straight into vuln has a second session
-     * (src/load/side-session.ts) copy that file's keys and the alias files (schema >= 17), while
-     * this one goes on with the rest: the other files, then checking and merging what it copied
-     * (direct-end.sql … link-vulns.sql), which needs one core; node and the other core would idle.
-     * Their rows go into tables that session commits, which take-side-keys.sql and
-     * take-side-aliases.sql bring into this transaction before the first step that reads them. Not
+     * (src/load/side-session.ts) copy the alias files (schema >= 17), while this one goes on with the
+     * rest: the file copied straight into vuln, the other files, then checking and merging what it
+     * copied (direct-end.sql … record-keys.sql), which needs one core. Their rows go into tables that
+     * session commits, which take-side-aliases.sql brings into this transaction before the first
+     * step that reads them (after pipe-aliases-begin.sql had that session send some of them). Not
      * for a refresh, nor when this transaction would not see another session's commits, nor when no
      * second connection can be opened (everything is then copied here, as before).
      */
@@ -463,9 +460,9 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const session = new SideSession(other, () => (sideCancel = cancel(opts.connection, client)));
       side = session;
       sideTable = true;
-      log.info('a second session copies the row keys and alias files of the file copied straight into vuln', { updater: direct.name });
+      log.info('a second session copies the alias files of the file copied straight into vuln', { updater: direct.name });
       return {
-        aliasTable: 'clair_bundle.stage_alias_next', keysTable: 'clair_bundle.stage_row_key_next', started: Date.now(),
+        aliasTable: 'clair_bundle.stage_alias_next', started: Date.now(),
         via: { client: other, phases: sidePhases },
         run: (task) => session.queue(() => task().catch((err: unknown) => {
           if (sidePhases.stalled) throw stallError(sidePhases, err);
@@ -475,8 +472,21 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       };
     };
     let aside: Aside | undefined;
-    /** The keys file the second session copies, if any (then not this session). */
-    let sideKeys: CopyStep | undefined;
+    /**
+     * The keys file of the updater copied straight into vuln, copied when record-keys.sql comes up
+     * (copyDirectKeys), not with the others.
+     */
+    let directKeys: CopyStep | undefined;
+    /** A keys file (not a keyed updater's) into stage_row_key, each key with its line number. */
+    const copyKeys = (step: CopyStep) => {
+      const deferredCheck = deferred.get(step.file);
+      return copyStep(step, {
+        before: () => runSql(client, 'key-updater', { updater: step.updater }),
+        numbering: () => new LineNumbers(),
+        source: () => (deferredCheck ? checkedReadStream(opts.bundle, checksumOnly(deferredCheck), READ_CHUNK) : undefined),
+        expected: manifestRows.get(step.file)?.rows,
+      });
+    };
     if (!opts.dryRun) {
       if (early) await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
       // (Without `early`, also the first merge step: taking the locks twice changes nothing.)
@@ -487,18 +497,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (direct) log.info('copying straight into vuln', { updater: direct.name, file: direct.file });
       }
       aside = await openSide();
-      // The keys of the updater copied straight into vuln, copied by the second session after that
-      // file: plan-keyed.sql does without them (an empty vuln has no rows to keep).
-      if (aside && direct) sideKeys = keyCopies(manifest).find((s) => s.updater === direct!.name);
+      // The keys of the updater copied straight into vuln come later: plan-keyed.sql does without
+      // them (an empty vuln has no rows to keep).
+      if (direct) directKeys = keyCopies(manifest).find((s) => s.updater === direct!.name);
       for (const step of keyCopies(manifest)) {
-        if (!changed.has(step.updater!) || step.file === sideKeys?.file) continue;
-        const deferredCheck = deferred.get(step.file);
-        await copyStep(step, {
-          before: () => runSql(client, 'key-updater', { updater: step.updater }),
-          numbering: () => new LineNumbers(),
-          source: () => (deferredCheck ? checkedReadStream(opts.bundle, checksumOnly(deferredCheck)) : undefined),
-          expected: manifestRows.get(step.file)?.rows,
-        });
+        if (!changed.has(step.updater!) || step.file === directKeys?.file) continue;
+        await copyKeys(step);
       }
       const planned = Date.now();
       keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
@@ -557,7 +561,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const names = aside && features.has_not_vulnerable ? new NameOrdinals(step.file) : undefined;
       await copyStep(step, {
         into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable } : step, !!names), via: aside?.via,
-        source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
+        source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : undefined),
         numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
         through: names ? () => names : undefined,
         expected: manifestRows.get(step.file)?.rows,
@@ -578,35 +582,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       return keyedRowStream({ vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file }, k.changed,
         vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
     };
-    /** The second session's COPY of the keys file this one left to it (sideKeys), queued once. */
-    const queueSideKeys = () => {
-      if (!aside || !sideKeys || aside.keys) return;
-      const a = aside;
-      const keys = sideKeys;
-      const check = deferred.get(keys.file);
-      a.keys = a.run(async () => {
-        await a.via.phases.run('side-keys-begin', async () => {
-          await runSql(a.via.client, 'side-keys-begin');
-          await runSql(a.via.client, 'side-keys-updater', { updater: keys.updater });
-        }, { statements: statementCount('side-keys-begin') + 1 });
-        await copyStep(keys, {
-          into: { ...keys, table: a.keysTable }, via: a.via, numbering: () => new LineNumbers(),
-          source: () => (check ? checkedReadStream(opts.bundle, checksumOnly(check)) : undefined),
-          expected: manifestRows.get(keys.file)?.rows,
-        });
-        await a.via.phases.run('side-keys-end', () => runSql(a.via.client, 'side-keys-end'));
-      });
-    };
-    // The second session copies the keys of the file copied straight into vuln while that COPY runs:
-    // its backend is then the one busy core (node converts at about half a core), and the keys are
-    // in when the alias files come up.
-    queueSideKeys();
-    // The alias files the second session copies are queued first, so it copies them right after the
-    // keys, while this session's COPY straight into vuln runs, and not only once that COPY is done
-    // (sql/load/pipe-aliases-begin.sql needs them before the merge's last steps).
-    const copies = dataCopies(manifest);
-    const sideFirst = aside && keyed.size === 0 && features.has_aliases;
-    for (const step of sideFirst ? [...copies.filter((s) => s.table === ALIAS_STAGE), ...copies.filter((s) => s.table !== ALIAS_STAGE)] : copies) {
+    for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
       const k = step.updater ? keyed.get(step.updater) : undefined;
       const deferredCheck = deferred.get(step.file);
@@ -619,10 +595,9 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const straight = direct && step.table === 'stage_vuln' && step.updater === direct.name ? direct : undefined;
       if (straight && !features.has_not_vulnerable) {
         await copyWithoutNotVulnerable(step, deferredCheck, Number(straight.shift));
-        queueSideKeys();
         continue;
       }
-      // (Its keys were copied: keyCopies, for a changed updater, as this one is.)
+      // (Numbered by its keys file: keyCopies, for a changed updater, as this one is.)
       const keysOf = direct && step.table === ALIAS_STAGE && step.updater === direct.name && !k
         ? keyCopies(manifest).find((s) => s.updater === step.updater) : undefined;
       if (aside && step.table === ALIAS_STAGE && keyed.size === 0) {
@@ -630,7 +605,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (!a.aliases) a.aliases = a.run(() => a.via.phases.run('side-aliases-begin', () => runSql(a.via.client, 'side-aliases-begin'), { statements: statementCount('side-aliases-begin') }));
         a.aliases = a.run(() => (keysOf ? copyNumberedAliases(step, keysOf, deferredCheck, a) : copyStep(step, {
           into: { ...step, table: a.aliasTable }, via: a.via,
-          source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
+          source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : undefined),
           expected: manifestRows.get(step.file)?.rows,
         })));
         continue;
@@ -641,18 +616,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       }
       await copyStep(step, {
         into: straight ? directCopy(step, true) : undefined,
-        source: () => (k ? keyedSource(step, k) : deferredCheck ? checkedReadStream(opts.bundle, deferredCheck) : undefined),
+        source: () => (k ? keyedSource(step, k) : deferredCheck ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : undefined),
         // The checked stream counted the file's records; of a keyed updater, every row to be staged.
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
         after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : undefined,
       });
-      // That file's keys, now that node is free of it: the second session, before its aliases.
-      if (straight) queueSideKeys();
       if (side?.failed) await side.done();
     }
     if (aside) {
       const a = aside;
-      queueSideKeys();
       const last = a.run(async () => {
         if (a.aliases) await a.via.phases.run('side-aliases-end', () => runSql(a.via.client, 'side-aliases-end'));
         log.info('second session done', { session: 'second', ms: Date.now() - a.started });
@@ -671,16 +643,46 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         })),
       };
     }
-    /** The second session's rows, once `task` put them in, into this transaction. */
-    const take = async (what: 'keys' | 'aliases', task: Promise<void>, before?: () => Promise<void>) => {
+    /** The second session's alias rows, once `task` put them in, into this transaction. */
+    const takeAliases = async (task: Promise<void>, before?: () => Promise<void>) => {
       const waited = Date.now();
-      await phases.run(`wait-side-${what}`, () => side!.through(task), { watchdog: false });
-      log.info('merged', { step: `wait-side-${what}`, ms: Date.now() - waited });
+      await phases.run('wait-side-aliases', () => side!.through(task), { watchdog: false });
+      log.info('merged', { step: 'wait-side-aliases', ms: Date.now() - waited });
       await before?.();
-      await phases.run(`take-side-${what}`, async () => {
+      await phases.run('take-side-aliases', async () => {
         await runSql(client, 'check-side-visible');
-        await runSql(client, `take-side-${what}`);
-      }, { statements: 1 + statementCount(`take-side-${what}`) });
+        await runSql(client, 'take-side-aliases');
+      }, { statements: 1 + statementCount('take-side-aliases') });
+    };
+    /**
+     * The keys file of the updater copied straight into vuln, around record-keys.sql: when
+     * direct-keys-begin.sql says so, COPYed after it straight into clair_bundle.row_key, each key
+     * with its row's id, the shift + its line number (node writes those: src/load/row-key-rows.ts),
+     * instead of copied into stage_row_key before it and inserted from there (8.9 M keys: one COPY
+     * of 6 s by itself, where a COPY of 10-13 s and record-keys.sql's 5.4-8.7 s were). Otherwise
+     * copied as any keys file, before.
+     */
+    const copyDirectKeys = async (keys: CopyStep, record: () => Promise<void>) => {
+      const [d] = await phases.run('direct-keys-begin', () => runSql<{ shift: string }>(client, 'direct-keys-begin', { updater: keys.updater }),
+        { statements: statementCount('direct-keys-begin') });
+      if (!d) {
+        await copyKeys(keys);
+        await phases.run('direct-keys-staged', () => runSql(client, 'direct-keys-staged'));
+        await record();
+        return;
+      }
+      await record();
+      const shift = Number(d.shift);
+      const rows = manifestRows.get(keys.file)?.rows ?? 0;
+      if (!Number.isSafeInteger(shift + rows)) throw new LoadFailedError(`load failed and was rolled back: vuln ids past ${Number.MAX_SAFE_INTEGER} are not supported`);
+      const check = deferred.get(keys.file);
+      await copyStep(keys, {
+        into: rowKeyCopy(keys), phase: `copy:${keys.file} (row keys)`,
+        numbering: () => new LineNumbers(shift), through: () => new RowKeyRows(keys.file, keys.updater!),
+        source: () => (check ? checkedReadStream(opts.bundle, checksumOnly(check), READ_CHUNK) : undefined),
+        expected: manifestRows.get(keys.file)?.rows,
+        after: () => runSql(client, 'direct-keys-end'),
+      });
     };
     /**
      * The numbered alias rows' links, sent by the second session from the rows it copied into COPYs
@@ -709,23 +711,23 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     };
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
       // The second session's rows, before the first step that reads them.
-      if (aside?.keys && name === 'record-keys') {
-        await take('keys', aside.keys);
-        aside.keys = undefined;
-      }
       if (aside?.aliases && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
         const a = aside;
-        await take('aliases', aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? () => pipeAliases(a) : undefined);
+        await takeAliases(aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? () => pipeAliases(a) : undefined);
         aside.aliases = undefined;
       }
-      if (side && aside && !aside.keys && !aside.aliases) {
+      if (side && aside && !aside.aliases) {
         await side.done();
         await side.end();
         side = undefined;
       }
-      const t = Date.now();
-      await phases.run(name, () => runSql(client, name), { statements: statementCount(name) });
-      log.info('merged', { step: name, ms: Date.now() - t });
+      const step = async () => {
+        const t = Date.now();
+        await phases.run(name, () => runSql(client, name), { statements: statementCount(name) });
+        log.info('merged', { step: name, ms: Date.now() - t });
+      };
+      if (name === 'record-keys' && directKeys) await copyDirectKeys(directKeys, step);
+      else await step();
       stopIfAborted(opts.signal);
       if (side?.failed) await side.done();
     }

@@ -3,7 +3,12 @@ import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
 
-/** Read size for the filtered file: bigger chunks, fewer copies of a record cut at a chunk's end. */
+/**
+ * Read size of the files the loader copies, instead of node's 64 KB: fewer reads, COPY messages and
+ * socket writes (a 9 M-row initial load: node's system CPU 11-12 s against 22-26 s, the biggest
+ * file's COPY 41-43 s against 48-49 s), and for the filtered file fewer copies of a record cut at a
+ * chunk's end.
+ */
 export const READ_CHUNK = 1 << 20;
 
 /**

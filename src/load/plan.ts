@@ -100,6 +100,14 @@ export function aliasNamesCopy(step: CopyStep): CopyStep {
 }
 
 /**
+ * The keys file of the updater copied straight into vuln as clair_bundle.row_key's rows (updater,
+ * digest, vuln id: src/load/row-key-rows.ts; sql/load/direct-keys-begin.sql). Node loader only.
+ */
+export function rowKeyCopy(step: CopyStep): CopyStep {
+  return { file: step.file, table: 'clair_bundle.row_key', columns: ['updater', 'digest', 'vuln'], format: CSV_FORMAT, updater: step.updater };
+}
+
+/**
  * The link tables' COPYs of the numbered alias rows' links, which the second session sends
  * (sql/load/pipe-aliases-begin.sql, side-alias-links.sql, side-self-links.sql). Node loader only.
  */

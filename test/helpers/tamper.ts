@@ -14,7 +14,10 @@ export async function rewriteConsistently(dir: string, file: string, edit: (text
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
   const sha256 = createHash('sha256').update(text).digest('hex');
   for (const f of manifest.files) if (f.path === file) Object.assign(f, { sha256, size: Buffer.byteLength(text) });
-  for (const u of manifest.updaters) if (u.file === file) u.sha256 = sha256;
+  for (const u of manifest.updaters) {
+    if (u.file === file) u.sha256 = sha256;
+    if (u.keys?.file === file) u.keys.sha256 = sha256;
+  }
   manifest.digest = bundleDigest(manifest.files);
   await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest) + '\n');
 }

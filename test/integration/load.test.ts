@@ -314,12 +314,14 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(numbered).toEqual(schema === 16 ? [] : [expect.objectContaining({
       file: 'aliases/debian%2Fupdater.csv', numbered: 25, rows: 25, ...(schema === 20 ? { names: expect.any(Number) } : {}),
     })]);
-    // The copied file's keys were copied by a second session, while that file was, and both alias
-    // files too (schema 16 copies none); its tables are gone.
+    // Both alias files were copied by a second session (schema 16 copies none), and the copied
+    // file's keys went straight into row_key after the merge (sql/load/direct-keys-begin.sql); the
+    // second session's tables are gone.
     const copied = logged.filter((l) => l.msg === 'copied' && /^(aliases|keys)\//.test(l.file ?? ''));
-    expect(copied.map((l) => [l.file, l.session])).toEqual([['keys/osv%2Fnpm.csv', undefined], ['keys/debian%2Fupdater.csv', 'second'],
+    expect(copied.map((l) => [l.file, l.session])).toEqual([['keys/osv%2Fnpm.csv', undefined],
       ...(schema === 16 ? [] : [['aliases/debian%2Fupdater.csv', 'second'],
-        ...(schema === 20 ? [['aliases/debian%2Fupdater.csv (names)', 'second']] : []), ['aliases/osv%2Fnpm.csv', 'second']])]);
+        ...(schema === 20 ? [['aliases/debian%2Fupdater.csv (names)', 'second']] : []), ['aliases/osv%2Fnpm.csv', 'second']]),
+      ['keys/debian%2Fupdater.csv (row keys)', undefined]]);
     expect(await query(direct, `SELECT to_regclass('clair_bundle.stage_alias_next') AS t, to_regclass('clair_bundle.stage_alias') AS u,
       to_regclass('clair_bundle.stage_row_key_next') AS v, to_regclass('clair_bundle.stage_alias_name_next') AS w`)).toEqual([{ t: null, u: null, v: null, w: null }]);
     expect(summary.updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ rows: 24, inserted: rows, linked: rows, left_out: leftOut });
@@ -487,17 +489,29 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect(dump).toBe(await clean());
     });
 
-    it('a keys file that session refuses fails the load with its file and line (exit 5), rolled back, its tables dropped', async () => {
+    it('a keys file whose digest the load refuses (the copied file\'s keys go straight into row_key) fails the load with its file and line (exit 5), rolled back, the second session\'s tables dropped', async () => {
       const KEYS = 'keys/debian%2Fupdater.csv';
       const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
-      await rewriteConsistently(dir, KEYS, (t) => t.split('\n').map((l, i) => (i === 4 ? l.replace(/^"\\x[0-9a-f]/, '"\\xg') : l)).join('\n'));
+      await rewriteConsistently(dir, KEYS, (t) => t.split('\n').map((l, i) => (i === 4 ? l.replace(/^("[^"]*"),"\\x[0-9a-f]/, '$1,"\\xg') : l)).join('\n'));
       const url = await createClairDb(20);
       const before = await dumpClairTables(url);
       const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e);
-      expect((err as { exitCode?: number }).exitCode).toBe(5);
       expect((err as Error).message).toMatch(/^load failed and was rolled back: keys\/debian%2Fupdater\.csv line 5: invalid hexadecimal digit: "g"/);
+      expect((err as { exitCode?: number }).exitCode).toBe(5);
       expect(await dumpClairTables(url)).toBe(before);
-      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_row_key_next') AS t, to_regclass('clair_bundle.stage_alias_next') AS u, to_regclass('clair_bundle.stage_alias_name_next') AS v")).toEqual([{ t: null, u: null, v: null }]);
+      expect(await query(url, "SELECT to_regclass('clair_bundle.stage_alias_next') AS u, to_regclass('clair_bundle.stage_alias_name_next') AS v")).toEqual([{ u: null, v: null }]);
+    });
+
+    it('a keys record without the six fields fails the load with its file and record (exit 3), rolled back', async () => {
+      const KEYS = 'keys/debian%2Fupdater.csv';
+      const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+      await rewriteConsistently(dir, KEYS, (t) => t.split('\n').map((l, i) => (i === 6 ? l.replace(/,"[0-9]+"$/, '') : l)).join('\n'));
+      const url = await createClairDb(20);
+      const before = await dumpClairTables(url);
+      const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e);
+      expect((err as { exitCode?: number }).exitCode).toBe(3);
+      expect((err as Error).message).toMatch(/keys\/debian%2Fupdater\.csv record 6: 5 fields, expected 6/);
+      expect(await dumpClairTables(url)).toBe(before);
     });
 
     it('that session waits for its files as long as the load takes to get there, whatever --statement-timeout says', async () => {
@@ -671,7 +685,7 @@ describe('trusted links: no per-row foreign-key triggers for a role that may set
       msg: 'copying every file in this session: a second one could not be opened', reason: expect.stringMatching(/too many connections/),
     })]);
     expect(logged.filter((l) => l.msg === 'copied' && /^(aliases|keys)\/debian/.test(l.file ?? '')).map((l) => [l.file, l.session])).toEqual([
-      ['keys/debian%2Fupdater.csv', undefined], ['aliases/debian%2Fupdater.csv', undefined]]);
+      ['aliases/debian%2Fupdater.csv', undefined], ['keys/debian%2Fupdater.csv (row keys)', undefined]]);
     expect(await logicalDump(one)).toBe(await logicalDump(superuser));
   });
 
