@@ -4,6 +4,8 @@
 -- to it), which take-side-aliases.sql puts in stage_alias's place inside the load's transaction.
 -- Same columns as stage_alias (create-staging.sql). Loads take turns (lock-load.sql): a table left
 -- by a load that was killed is this load's to drop.
+-- One transaction, to side-aliases-end.sql: the COPYs into the table it makes freeze their rows.
+BEGIN;
 DROP TABLE IF EXISTS clair_bundle.stage_alias_next;
 DROP TABLE IF EXISTS clair_bundle.stage_alias_name_next;
 -- (The definition is repeated, not shared: that session cannot see the load's tables.)

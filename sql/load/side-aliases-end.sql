@@ -12,3 +12,5 @@ INSERT INTO clair_bundle.stage_alias_name_next (namespace, name)
 SELECT DISTINCT a.namespace, a.name FROM clair_bundle.stage_alias_next a
 WHERE a.name_ord IS NULL OR NOT EXISTS (SELECT 1 FROM clair_bundle.stage_alias_name_next n);
 ANALYZE clair_bundle.stage_alias_name_next;
+-- (side-aliases-begin.sql began it.)
+COMMIT;

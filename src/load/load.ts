@@ -12,7 +12,7 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, connectionLost, copyFile, dropConnection, pipeCopy, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
+import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, copyStatement, dataCopies, DIRECT_FORMAT, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
 import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK } from './not-vulnerable-filter.js';
 import { CsvToCopyText, LineNumbers, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
@@ -560,7 +560,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       // names are numbered too: node has a core to spare there, the load's session none.
       const names = aside && features.has_not_vulnerable ? new NameOrdinals(step.file) : undefined;
       await copyStep(step, {
-        into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable } : step, !!names), via: aside?.via,
+        into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable, format: DIRECT_FORMAT } : step, !!names), via: aside?.via,
         source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : undefined),
         numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
         through: names ? () => names : undefined,
@@ -582,6 +582,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       return keyedRowStream({ vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file }, k.changed,
         vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
     };
+    /** The second session's COPYs of the alias files, queued after the loop below. */
+    const sideAliases: (() => Promise<unknown>)[] = [];
     for (const step of dataCopies(manifest)) {
       if (step.updater && !changed.has(step.updater)) continue;
       const k = step.updater ? keyed.get(step.updater) : undefined;
@@ -602,9 +604,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         ? keyCopies(manifest).find((s) => s.updater === step.updater) : undefined;
       if (aside && step.table === ALIAS_STAGE && keyed.size === 0) {
         const a = aside;
-        if (!a.aliases) a.aliases = a.run(() => a.via.phases.run('side-aliases-begin', () => runSql(a.via.client, 'side-aliases-begin'), { statements: statementCount('side-aliases-begin') }));
-        a.aliases = a.run(() => (keysOf ? copyNumberedAliases(step, keysOf, deferredCheck, a) : copyStep(step, {
-          into: { ...step, table: a.aliasTable }, via: a.via,
+        sideAliases.push(() => (keysOf ? copyNumberedAliases(step, keysOf, deferredCheck, a) : copyStep(step, {
+          into: { ...step, table: a.aliasTable, format: DIRECT_FORMAT }, via: a.via,
           source: () => (deferredCheck ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : undefined),
           expected: manifestRows.get(step.file)?.rows,
         })));
@@ -624,12 +625,21 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (side?.failed) await side.done();
     }
     if (aside) {
+      // The second session's alias files, once this session's files are in (the biggest alias file
+      // comes right after the file copied straight into vuln): in one transaction of that session
+      // (side-aliases-begin.sql … side-aliases-end.sql), whose COPYs freeze the rows of the table it
+      // made, so reading them sets no hint bits on millions of rows (its pages then written out again).
       const a = aside;
-      const last = a.run(async () => {
-        if (a.aliases) await a.via.phases.run('side-aliases-end', () => runSql(a.via.client, 'side-aliases-end'));
+      const copies = sideAliases.splice(0);
+      const task = a.run(async () => {
+        if (copies.length) {
+          await a.via.phases.run('side-aliases-begin', () => runSql(a.via.client, 'side-aliases-begin'), { statements: statementCount('side-aliases-begin') });
+          for (const copy of copies) await copy();
+          await a.via.phases.run('side-aliases-end', () => runSql(a.via.client, 'side-aliases-end'), { statements: statementCount('side-aliases-end') });
+        }
         log.info('second session done', { session: 'second', ms: Date.now() - a.started });
       });
-      if (a.aliases) a.aliases = last;
+      if (copies.length) a.aliases = task;
     }
     if (opts.dryRun) {
       const plan = await phases.run('dry-run', () => runSql<{ name: string; kind: string; changed: boolean; row_count: string; to_insert: string; to_link: string }>(client, 'dry-run'));

@@ -8,7 +8,11 @@ import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, KEY_COLUMNS, VULN_COLUMNS } from '..
  */
 export const LINES_FORMAT = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
 export const CSV_FORMAT = '(FORMAT csv, HEADER true)';
-/** A vulnerability CSV copied straight into an empty vuln (sql/load/direct-begin.sql). */
+/**
+ * A CSV copied into a table emptied or made in the same transaction, whose rows COPY freezes: a
+ * vulnerability CSV straight into an empty vuln (sql/load/direct-begin.sql), the second session's
+ * alias files (side-aliases-begin.sql).
+ */
 export const DIRECT_FORMAT = '(FORMAT csv, HEADER true, FREEZE true)';
 
 /**
