@@ -250,9 +250,10 @@ async function planKeyed(client: pg.Client): Promise<Map<string, KeyedUpdater>> 
 }
 
 /**
- * A big keys file: COPY parses every byte and its row count is compared, so its sha256 and size
- * alone prove it is the builder's output; the checked stream skips its own CSV scan (4× slower than
- * hashing alone).
+ * A big keys file: COPY parses every field it stores (the copied file's keys into row_key: digest and
+ * id; RowKeyRows checks that every record has its six fields) and its row count is compared, so its
+ * sha256 and size alone prove it is the builder's output; the checked stream skips its own CSV scan
+ * (4× slower than hashing alone).
  */
 function checksumOnly(f: ExpectedFile): ExpectedFile {
   return { path: f.path, sha256: f.sha256, size: f.size };
