@@ -38,6 +38,8 @@ export interface Generation {
    * repositories, same format: a mapping COPY and replace that take milliseconds), or none.
    */
   mapping?: 'full' | 'excerpt' | 'none';
+  /** debian/updater's rows with a "self" alias and two aliases each (one name shared by all). */
+  aliases?: boolean;
 }
 
 async function mappingExcerpt(dir: string): Promise<string> {
@@ -57,8 +59,10 @@ export async function makeGeneration(g: Generation, dir?: string): Promise<{ dir
   const debianRows = Math.round(g.rows * 0.8);
   const npmRows = g.rows - debianRows;
   const kept = g.generation === 1 ? debianRows : Math.round(debianRows * 0.9);
+  const withAliases = (r: Vulnerability, i: number): Vulnerability => (g.aliases
+    ? { ...r, self: { space: 'DEBIAN', name: `DSA-${i}` }, aliases: [{ space: 'CVE', name: `2024-${1000 + i}` }, { space: 'CVE', name: '2024-0001' }] } : r);
   const debian = [
-    ...variations(EXAMPLE_A, kept, 'g'),
+    ...variations(EXAMPLE_A, kept, 'g').map(withAliases),
     ...(g.generation === 1 ? [] : variations(EXAMPLE_A, debianRows - kept, 'h')),
     ...readerRows(g.generation),
   ];
