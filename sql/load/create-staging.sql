@@ -61,6 +61,45 @@ CREATE TEMP TABLE stage_keys_direct (updater text NOT NULL, shift bigint NOT NUL
 -- tables (pipe-aliases-begin.sql, node loader only): with the shift and the base of their names'
 -- ids. link-aliases.sql then leaves those rows alone. Empty otherwise.
 CREATE TEMP TABLE stage_alias_piped (shift bigint NOT NULL, base bigint NOT NULL) ON COMMIT DROP;
+-- The alias names node numbered (`names`: namespace, name, name_ord 1, 2, …;
+-- src/load/name-ordinals.ts), when none of them is stored yet (an initial load into a new Clair)
+-- and the role may move alias's sequence: their namespaces, a block of that sequence reserved for
+-- them, and each name with the id base + its number. Returns the base; NULL when it did nothing
+-- (no name numbered, one stored already: the load then looks each name up). A name someone else
+-- inserted meanwhile fails the load (CB005) instead of being linked wrongly. One definition for
+-- link-aliases.sql and pipe-aliases-begin.sql, which read the names from different relations (the
+-- latter before take-side-aliases.sql made its view of them). (A temporary function, as the tables
+-- here: the session's own, gone with it.)
+CREATE OR REPLACE FUNCTION pg_temp.reserve_alias_names(names regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  seq text := pg_get_serial_sequence('alias', 'id');
+  numbered bigint;
+  stored boolean;
+  base bigint;
+  n bigint;
+BEGIN
+  IF seq IS NULL OR NOT has_sequence_privilege(seq, 'UPDATE') THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE format('SELECT count(*) FROM %s d WHERE d.name_ord IS NOT NULL', names) INTO numbered;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s d JOIN alias_namespace ns ON ns.namespace = d.namespace
+    JOIN alias al ON al.namespace = ns.id AND al.name = d.name WHERE d.name_ord IS NOT NULL)', names) INTO stored;
+  IF numbered = 0 OR stored THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE format('INSERT INTO alias_namespace (namespace) SELECT DISTINCT d.namespace FROM %s d WHERE d.name_ord IS NOT NULL ORDER BY 1
+    ON CONFLICT (namespace) DO NOTHING', names);
+  base := setval(seq, nextval(seq) + numbered - 1) - numbered;
+  EXECUTE format('INSERT INTO alias (id, namespace, name) OVERRIDING SYSTEM VALUE
+    SELECT $1 + d.name_ord, ns.id, d.name FROM %s d JOIN alias_namespace ns ON ns.namespace = d.namespace
+    WHERE d.name_ord IS NOT NULL ORDER BY 1 ON CONFLICT (namespace, name) DO NOTHING', names) USING base;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n <> numbered THEN
+    RAISE EXCEPTION 'alias names were written by someone else during the load (% of % new names inserted)', n, numbered USING ERRCODE = 'CB005';
+  END IF;
+  RETURN base;
+END
+$$;
 
 -- Alias rows: an UNLOGGED table of ours, not a TEMP one, so that PostgreSQL may read it with
 -- parallel workers (it never does for a temporary table): at 9 M rows, 27 M alias rows are read

@@ -38,38 +38,18 @@ FROM (SELECT EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_l
 -- step: 24.7 s against 32.5-39.1 s). (Only when apart: then no other row links those
 -- vulnerabilities.)
 CREATE TEMP TABLE stage_alias_base (base bigint NOT NULL) ON COMMIT DROP;
+-- (create-staging.sql: pg_temp.reserve_alias_names; none when the loader piped them in already.)
 DO $$
 DECLARE
-  seq text := pg_get_serial_sequence('alias', 'id');
-  numbered bigint;
   base bigint;
-  n bigint;
 BEGIN
-  IF NOT (SELECT apart FROM stage_alias_apart) OR seq IS NULL OR NOT has_sequence_privilege(seq, 'UPDATE')
-      OR EXISTS (SELECT 1 FROM stage_alias_piped) THEN
+  IF NOT (SELECT apart FROM stage_alias_apart) OR EXISTS (SELECT 1 FROM stage_alias_piped) THEN
     RETURN;
   END IF;
-  SELECT count(*) INTO numbered FROM stage_alias_name d WHERE d.name_ord IS NOT NULL;
-  IF numbered = 0 OR EXISTS (
-      SELECT 1 FROM stage_alias_name d
-      JOIN alias_namespace ns ON ns.namespace = d.namespace
-      JOIN alias al ON al.namespace = ns.id AND al.name = d.name
-      WHERE d.name_ord IS NOT NULL) THEN
-    RETURN;
+  base := pg_temp.reserve_alias_names('stage_alias_name');
+  IF base IS NOT NULL THEN
+    INSERT INTO stage_alias_base VALUES (base);
   END IF;
-  base := setval(seq, nextval(seq) + numbered - 1) - numbered;
-  INSERT INTO alias (id, namespace, name) OVERRIDING SYSTEM VALUE
-  SELECT base + d.name_ord, ns.id, d.name
-  FROM stage_alias_name d
-  JOIN alias_namespace ns ON ns.namespace = d.namespace
-  WHERE d.name_ord IS NOT NULL
-  ORDER BY 1
-  ON CONFLICT (namespace, name) DO NOTHING;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  IF n <> numbered THEN
-    RAISE EXCEPTION 'alias names were written by someone else during the load (% of % new names inserted)', n, numbered USING ERRCODE = 'CB005';
-  END IF;
-  INSERT INTO stage_alias_base VALUES (base);
 END
 $$;
 -- The other new names (all of them, without numbers).

@@ -12,40 +12,18 @@
 -- to pipe, link-aliases.sql does it all). stage_alias_piped tells link-aliases.sql.
 DO $$
 DECLARE
-  seq text := pg_get_serial_sequence('alias', 'id');
   id_shift bigint;
-  numbered bigint;
   base bigint;
-  n bigint;
 BEGIN
   SELECT t.shift INTO id_shift FROM stage_direct_shift t;
-  IF NOT FOUND OR seq IS NULL OR NOT has_sequence_privilege(seq, 'UPDATE')
-      OR EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept)
+  IF NOT FOUND OR EXISTS (SELECT 1 FROM stage_later) OR EXISTS (SELECT 1 FROM stage_left_out_kept)
       OR EXISTS (SELECT 1 FROM stage_left_out) OR EXISTS (SELECT 1 FROM stage_direct_lost) THEN
     RETURN;
   END IF;
-  SELECT count(*) INTO numbered FROM clair_bundle.stage_alias_name_next d WHERE d.name_ord IS NOT NULL;
-  IF numbered = 0 OR EXISTS (
-      SELECT 1 FROM clair_bundle.stage_alias_name_next d
-      JOIN alias_namespace ns ON ns.namespace = d.namespace
-      JOIN alias al ON al.namespace = ns.id AND al.name = d.name
-      WHERE d.name_ord IS NOT NULL) THEN
+  -- (create-staging.sql)
+  base := pg_temp.reserve_alias_names('clair_bundle.stage_alias_name_next');
+  IF base IS NULL THEN
     RETURN;
-  END IF;
-  INSERT INTO alias_namespace (namespace)
-  SELECT DISTINCT d.namespace FROM clair_bundle.stage_alias_name_next d WHERE d.name_ord IS NOT NULL ORDER BY 1
-  ON CONFLICT (namespace) DO NOTHING;
-  base := setval(seq, nextval(seq) + numbered - 1) - numbered;
-  INSERT INTO alias (id, namespace, name) OVERRIDING SYSTEM VALUE
-  SELECT base + d.name_ord, ns.id, d.name
-  FROM clair_bundle.stage_alias_name_next d
-  JOIN alias_namespace ns ON ns.namespace = d.namespace
-  WHERE d.name_ord IS NOT NULL
-  ORDER BY 1
-  ON CONFLICT (namespace, name) DO NOTHING;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  IF n <> numbered THEN
-    RAISE EXCEPTION 'alias names were written by someone else during the load (% of % new names inserted)', n, numbered USING ERRCODE = 'CB005';
   END IF;
   INSERT INTO stage_alias_piped VALUES (id_shift, base);
   -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the COPYs.
