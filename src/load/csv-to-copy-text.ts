@@ -89,6 +89,35 @@ export function copyTextField(value: string): Buffer {
 }
 
 /**
+ * A pass over CsvToCopyText's output, whole records at a time: `records` gets each chunk's complete
+ * records (`buf` up to `end`, just after a newline) and returns what goes on in their place; a
+ * record cut at a chunk's end waits for the next chunk. CsvToCopyText ends every record with a
+ * newline, so output ending without one fails the stream (`unfinished`).
+ */
+export abstract class CopyTextRecords extends Transform {
+  private carry: Buffer | undefined;
+
+  protected abstract records(buf: Buffer, end: number): Buffer;
+  protected abstract unfinished(): Error;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+      const end = buf.lastIndexOf(NEWLINE) + 1;
+      this.carry = end < buf.length ? Buffer.from(buf.subarray(end)) : undefined;
+      if (end > 0) this.push(this.records(buf, end));
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.carry ? this.unfinished() : null);
+  }
+}
+
+/**
  * A bundle CSV (RFC 4180, as COPY … (FORMAT csv, HEADER true) reads it) turned into COPY's text
  * format, which PostgreSQL parses in about 60 % of the time it takes for CSV (the loader's backend,
  * one core, is what a load waits for; this runs in node, on the other). Field for field the same

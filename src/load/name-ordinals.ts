@@ -1,5 +1,5 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { writeNumber } from './csv-to-copy-text.js';
+import { Readable } from 'node:stream';
+import { CopyTextRecords, writeNumber } from './csv-to-copy-text.js';
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -20,14 +20,13 @@ export const MAX_NAMES = 1_000_000;
  * `names()` is undefined, so the load looks every name up as before. A record without five fields
  * (which CsvToCopyText does not pass on from a checked bundle) fails the stream.
  */
-export class NameOrdinals extends Transform {
+export class NameOrdinals extends CopyTextRecords {
   /** The names, their bytes one after the other: name n (from 1) is at starts[n - 1] … starts[n]. */
   private arena: Buffer = Buffer.allocUnsafe(1 << 20);
   private starts = new Int32Array(1 << 16);
   private named = 0;
   /** Open addressing: slot k is table[2k] (a name's number, 0 when empty) and table[2k + 1] (its hash). */
   private table = new Int32Array(1 << 17);
-  private carry: Buffer | undefined;
   private gaveUp = false;
 
   constructor(private readonly file: string, private readonly limit = MAX_NAMES) {
@@ -39,21 +38,8 @@ export class NameOrdinals extends Transform {
     return this.named;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-      const end = buf.lastIndexOf(NEWLINE) + 1;
-      this.carry = end < buf.length ? Buffer.from(buf.subarray(end)) : undefined;
-      if (end > 0) this.push(this.number(buf, end));
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _flush(done: TransformCallback): void {
-    // (CsvToCopyText ends every record with a newline.)
-    done(this.carry ? new Error(`${this.file}: the converted alias rows end without a newline`) : null);
+  protected override unfinished(): Error {
+    return new Error(`${this.file}: the converted alias rows end without a newline`);
   }
 
   /** The numbered names as COPY text rows (namespace, name, number); undefined if it gave up. */
@@ -138,7 +124,7 @@ export class NameOrdinals extends Transform {
     table[2 * slot + 1] = hash;
   }
 
-  private number(buf: Buffer, end: number): Buffer {
+  protected override records(buf: Buffer, end: number): Buffer {
     // Each record grows by a tab and at most 7 digits (MAX_NAMES) or `\N`: 8 bytes; it holds at
     // least its four tabs and its newline.
     const out = Buffer.allocUnsafe(Math.ceil((end * 13) / 5));

@@ -1,6 +1,5 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
-import { copyTextField } from './csv-to-copy-text.js';
+import { copyTextField, CopyTextRecords } from './csv-to-copy-text.js';
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -16,52 +15,35 @@ const FIELDS = 7;
  * field, so records are split on the raw ones. A record without the keys file's six fields fails
  * the stream with the file and record (BundleError, exit 3), as COPY would refuse it.
  */
-export class RowKeyRows extends Transform {
+export class RowKeyRows extends CopyTextRecords {
   private readonly prefix: Buffer;
-  /** The end of the last chunk, a record not finished yet. */
-  private rest: Buffer | undefined;
   /** Records passed on (for the record an error names: the header is record 1). */
-  private records = 0;
+  private passed = 0;
 
   constructor(private readonly file: string, updater: string) {
     super();
     this.prefix = Buffer.concat([copyTextField(updater), Buffer.from([TAB])]);
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-      this.rest = undefined;
-      const out = this.convert(buf);
-      if (out.length) this.push(out);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _flush(done: TransformCallback): void {
-    // (CsvToCopyText ends every record with a newline.)
-    done(this.rest?.length ? this.fail('a record without its end') : null);
+  protected override unfinished(): Error {
+    return this.fail('a record without its end');
   }
 
   private fail(what: string): BundleError {
-    const record = `record ${this.records + 2}`;
+    const record = `record ${this.passed + 2}`;
     return new BundleError(`${this.file} ${record}: ${what}`, { place: { file: this.file, record } });
   }
 
-  private convert(buf: Buffer): Buffer {
-    const n = buf.length;
+  protected override records(buf: Buffer, end: number): Buffer {
     const prefix = this.prefix;
     // Each record gives at most its own bytes and the prefix, and has at least a byte per field.
-    let out = Buffer.allocUnsafe(n + Math.ceil(n / FIELDS) * prefix.length);
+    let out = Buffer.allocUnsafe(end + Math.ceil(end / FIELDS) * prefix.length);
     let o = 0;
-    let start = 0;
     let field = 0;
     let digestAt = 0;
     let digestEnd = 0;
     let lastAt = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < end; i++) {
       const b = buf[i];
       if (b === TAB) {
         field++;
@@ -81,12 +63,10 @@ export class RowKeyRows extends Transform {
         out[o++] = TAB;
         o += buf.copy(out, o, lastAt, i);
         out[o++] = NEWLINE;
-        this.records++;
+        this.passed++;
         field = 0;
-        start = i + 1;
       }
     }
-    if (start < n) this.rest = Buffer.from(buf.subarray(start));
     return out.subarray(0, o);
   }
 }
