@@ -206,3 +206,21 @@ export async function crashAll(sc: Scenario): Promise<{ notes: string[]; landed:
   }
   return { notes, landed };
 }
+
+/** Says which seed repeats the kill offsets, and the phases to kill in with their calibrated times. */
+export function logPhases(sc: Scenario, seed: number): void {
+  console.log(`seed ${seed} (FAULTS_SEED=${seed} repeats the kill offsets); phases (ms):`, sc.phases.map((p) => `${p.phase} ${p.ms}`).join(', '));
+}
+
+/**
+ * crashAll, with its notes logged: at least POINTS_PER_PHASE kills landed in every phase, and no
+ * kill left Clair's tables changed or kept the next load from succeeding.
+ */
+export async function expectCrashesSurvived(sc: Scenario): Promise<void> {
+  const { notes, landed } = await crashAll(sc);
+  console.log(notes.join('\n'));
+  console.log('kills that landed in each phase:', JSON.stringify(landed));
+  expect(Object.entries(landed).filter(([, n]) => n < POINTS_PER_PHASE)).toEqual([]);
+  const failures = notes.filter((n) => /CHANGED|NOT OK|differs|never started/.test(n));
+  expect(failures).toEqual([]);
+}
