@@ -19,9 +19,12 @@ export interface Numbering {
  * `shift`: each number plus that (the vuln ids of the records copied straight into vuln).
  */
 export class LineNumbers implements Numbering {
-  constructor(private n = 0) {}
+  /** `none`: the records (by number, from 1) that get no number but NULL. */
+  constructor(private readonly shift = 0, private readonly none?: { has(record: number): boolean }) {}
+  private n = 0;
   ordOf(): number {
-    return ++this.n;
+    const record = ++this.n;
+    return this.none?.has(record) ? 0 : this.shift + record;
   }
   finish(): void {}
   close(): void {}

@@ -30,11 +30,15 @@ export class NotVulnerableFilter extends Transform {
   dropped = 0;
   /** sha256 of the `dropped` output, computed in both modes: two reads of one file must agree. */
   private readonly droppedHash = createHash('sha256');
+  /** The records left out (by record number), when asked for: one bit per record of the file. */
+  readonly leftOut: RecordSet | undefined;
   private carry: Buffer | null = null;
   private header = true;
 
-  constructor(private readonly file: string, private readonly output: 'kept' | 'dropped', private readonly shift = 0) {
+  /** `records`: the file's record count, to note which records are left out (`leftOut`). */
+  constructor(private readonly file: string, private readonly output: 'kept' | 'dropped', private readonly shift = 0, records?: number) {
     super();
+    if (records !== undefined) this.leftOut = new RecordSet(records);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -74,6 +78,7 @@ export class NotVulnerableFilter extends Transform {
       this.records++;
       if (flag === 0x74) {
         this.dropped++;
+        this.leftOut?.add(this.records);
         lines.push(`${buf.toString('latin1', start, buf.indexOf(0x2c, start))},${this.records}\n`);
       } else if (kept) {
         ids.push(`${this.shift + this.records},`);
@@ -114,6 +119,23 @@ export class NotVulnerableFilter extends Transform {
       return;
     }
     done();
+  }
+}
+
+/**
+ * A set of record numbers from 1 to `size`, one bit each (a 9 M-row file: 1.1 MB). A number past
+ * `size` (a file longer than its manifest says, which the COPY's row count then refuses) is ignored.
+ */
+export class RecordSet {
+  private readonly bits: Uint8Array;
+  constructor(private readonly size: number) {
+    this.bits = new Uint8Array((size >> 3) + 1);
+  }
+  add(n: number): void {
+    if (n >= 1 && n <= this.size) this.bits[n >> 3] |= 1 << (n & 7);
+  }
+  has(n: number): boolean {
+    return n >= 1 && n <= this.size && (this.bits[n >> 3] & (1 << (n & 7))) !== 0;
   }
 }
 

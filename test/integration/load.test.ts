@@ -184,6 +184,9 @@ describe('a data file whose content differs from the manifest', () => {
     expect(err).toBeInstanceOf(BundleError);
     expect((err as Error).message).toMatch(/aliases\/osv%2Fnpm\.csv does not match its checksum in the manifest/);
     expect(await dumpClairTables(url)).toEqual(before);
+    // (It is checked while the load goes on, and awaited before a dry run answers too.)
+    const dry = await loadBundle(opts(dir, url, { verifyUpFrontBytes: 0, dryRun: true })).catch((e: unknown) => e);
+    expect((dry as Error).message).toMatch(/aliases\/osv%2Fnpm\.csv does not match its checksum in the manifest/);
   });
   it('is refused (exit 3) while it is copied, before anything is committed: Clair\'s tables unchanged, and an unchanged bundle is recognised without reading its data', async () => {
     const url = await createClairDb(20);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
-import { lineOfKeptRecord, NotVulnerableFilter } from '../../src/load/not-vulnerable-filter.js';
+import { LineNumbers } from '../../src/load/csv-to-copy-text.js';
+import { lineOfKeptRecord, NotVulnerableFilter, RecordSet } from '../../src/load/not-vulnerable-filter.js';
 import { chunksOf } from '../helpers/chunks.js';
 
 const HEADER = csvHeader(['hash', 'description', 'not_vulnerable']);
@@ -18,9 +19,9 @@ const ROWS = [
   row('05', 'last', false),
 ];
 
-async function run(text: string, output: 'kept' | 'dropped', chunk: number, shift = 0): Promise<{ out: string; filter: NotVulnerableFilter }> {
+async function run(text: string, output: 'kept' | 'dropped', chunk: number, shift = 0, records?: number): Promise<{ out: string; filter: NotVulnerableFilter }> {
   const bytes = Buffer.from(text);
-  const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output, shift);
+  const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output, shift, records);
   let out = '';
   for await (const c of Readable.from(chunksOf(bytes, chunk)).pipe(filter)) out += c.toString();
   return { out, filter };
@@ -29,9 +30,13 @@ async function run(text: string, output: 'kept' | 'dropped', chunk: number, shif
 describe('NotVulnerableFilter: a vulnerability CSV for a schema without not_vulnerable', () => {
   it.each([1, 3, 7, 64, 1 << 16])('keeps the "f" records without the column and with their ids (shift + record number), and lists the "t" ones by number (chunks of %i bytes)', async (chunk) => {
     const text = HEADER + ROWS.join('');
-    const kept = await run(text, 'kept', chunk, 1000);
+    const kept = await run(text, 'kept', chunk, 1000, ROWS.length);
     expect(kept.out).toBe('"id","hash","description"\n1001,"\\x01","plain"\n1003,"\\x03","two\nlines,""f""\n"\n1005,"\\x05","last"\n');
     expect([kept.filter.records, kept.filter.dropped]).toEqual([5, 2]);
+    // The records left out, by number, for their keys (LineNumbers gives them no id).
+    expect([0, 1, 2, 3, 4, 5, 6].filter((n) => kept.filter.leftOut!.has(n))).toEqual([2, 4]);
+    const ids = new LineNumbers(1000, kept.filter.leftOut);
+    expect(ROWS.map(() => ids.ordOf())).toEqual([1001, 0, 1003, 0, 1005]);
     const dropped = await run(text, 'dropped', chunk);
     expect(dropped.out).toBe('"\\x02",2\n"\\x04",4\n');
   });
@@ -47,5 +52,11 @@ describe('NotVulnerableFilter: a vulnerability CSV for a schema without not_vuln
     await writeFile(file, HEADER + ROWS.join(''));
     // Kept records 1, 2, 3 are the file's records 1, 3, 5: lines 2, 4, 6.
     expect(await Promise.all([1, 2, 3].map((k) => lineOfKeptRecord(file, 'x.csv', k)))).toEqual([2, 4, 6]);
+  });
+
+  it('notes record numbers from 1 to its size, one bit each, and ignores any other', () => {
+    const set = new RecordSet(20);
+    for (const n of [1, 7, 8, 9, 16, 20, 0, 21, -3]) set.add(n);
+    expect(Array.from({ length: 25 }, (_, n) => n - 2).filter((n) => set.has(n))).toEqual([1, 7, 8, 9, 16, 20]);
   });
 });
