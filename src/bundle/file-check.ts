@@ -41,9 +41,7 @@ export class FileCheck {
   private lineStart = ''; // the first bytes of a record, to spot a lone \.
   private header = '';
   private headerDone = false;
-  private utf8Need = 0;
-  private utf8Min = 0x80;
-  private utf8Max = 0xbf;
+  private readonly utf8: Utf8 = { need: 0, min: 0x80, max: 0xbf };
 
   constructor(private readonly fields?: number, private readonly slow = false) {}
 
@@ -54,7 +52,7 @@ export class FileCheck {
     if (!this.headerDone) this.collectHeader(chunk);
     let i = 0;
     // Finish a UTF-8 sequence the previous chunk began.
-    while (this.utf8Need > 0 && i < chunk.length && !this.problem) this.walk(chunk, i, ++i);
+    while (this.utf8.need > 0 && i < chunk.length && !this.problem) this.walk(chunk, i, ++i);
     const end = chunk.length - incompleteTail(chunk, i);
     if (!this.slow && chunk.indexOf(0, i) < 0 && isUtf8(chunk.subarray(i, end))) this.skim(chunk, i, end);
     else this.walk(chunk, i, end);
@@ -65,7 +63,7 @@ export class FileCheck {
     if (this.fields !== undefined && !this.problem) {
       if (this.state === 2) this.flag('an unterminated quoted field');
       else if (this.state !== 0 || this.commas > 0) this.endRecord(); // a last record without a newline
-      if (this.utf8Need > 0) this.flag('invalid UTF-8');
+      if (this.utf8.need > 0) this.flag('invalid UTF-8');
     }
     return { sha256: this.hash.digest('hex'), size: this.size, records: this.records, header: this.header, problem: this.problem };
   }
@@ -139,23 +137,9 @@ export class FileCheck {
   private walk(chunk: Buffer, from: number, to: number): void {
     for (let i = from; i < to && !this.problem; i++) {
       const b = chunk[i];
-      if (this.utf8Need > 0) {
-        if (b < this.utf8Min || b > this.utf8Max) this.flag('invalid UTF-8');
-        this.utf8Need--;
-        this.utf8Min = 0x80;
-        this.utf8Max = 0xbf;
-      } else if (b >= 0x80) {
-        if (b >= 0xc2 && b <= 0xdf) this.utf8Need = 1;
-        else if (b >= 0xe0 && b <= 0xef) {
-          this.utf8Need = 2;
-          if (b === 0xe0) this.utf8Min = 0xa0;
-          if (b === 0xed) this.utf8Max = 0x9f;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-          this.utf8Need = 3;
-          if (b === 0xf0) this.utf8Min = 0x90;
-          if (b === 0xf4) this.utf8Max = 0x8f;
-        } else this.flag('invalid UTF-8');
-      } else if (b === 0) this.flag('a NUL byte');
+      const inSequence = this.utf8.need > 0;
+      if (!utf8Byte(this.utf8, b)) this.flag('invalid UTF-8');
+      else if (b === 0 && !inSequence) this.flag('a NUL byte');
       if (!this.problem) this.structure(b);
     }
   }
@@ -188,8 +172,48 @@ export class FileCheck {
   }
 }
 
+/** Where UTF-8 decoding stands between two bytes: the bytes its sequence still needs, the next one's range. */
+interface Utf8 {
+  need: number;
+  min: number;
+  max: number;
+}
+
+/** Reads byte `b` into `u`; false when valid UTF-8 cannot have that byte there. */
+function utf8Byte(u: Utf8, b: number): boolean {
+  if (u.need > 0) {
+    const ok = b >= u.min && b <= u.max;
+    u.need--;
+    u.min = 0x80;
+    u.max = 0xbf;
+    return ok;
+  }
+  if (b < 0x80) return true;
+  if (b >= 0xc2 && b <= 0xdf) u.need = 1;
+  else if (b >= 0xe0 && b <= 0xef) {
+    u.need = 2;
+    if (b === 0xe0) u.min = 0xa0;
+    if (b === 0xed) u.max = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    u.need = 3;
+    if (b === 0xf0) u.min = 0x90;
+    if (b === 0xf4) u.max = 0x8f;
+  } else return false;
+  return true;
+}
+
+/**
+ * The first byte of `buf` that valid UTF-8 cannot have where it is (as FileCheck finds it), or -1;
+ * a sequence cut by the end of `buf` is not one.
+ */
+export function firstInvalidUtf8(buf: Buffer): number {
+  const u: Utf8 = { need: 0, min: 0x80, max: 0xbf };
+  for (let i = 0; i < buf.length; i++) if (!utf8Byte(u, buf[i])) return i;
+  return -1;
+}
+
 /** Bytes at the end of `buf` (from `from` on) that begin a UTF-8 sequence the chunk does not complete. */
-function incompleteTail(buf: Buffer, from: number): number {
+export function incompleteTail(buf: Buffer, from: number): number {
   for (let k = 1; k <= 3 && buf.length - k >= from; k++) {
     const b = buf[buf.length - k];
     if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back

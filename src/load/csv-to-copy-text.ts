@@ -1,5 +1,19 @@
+import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
+import { firstInvalidUtf8, incompleteTail } from '../bundle/file-check.js';
 import { BundleError } from '../errors.js';
+
+/**
+ * What a conversion holds a bundle CSV to, in place of FileCheck's own pass over it (a
+ * checkedReadStream that only hashes: src/bundle/verify.ts): the same problems, found at the same
+ * record, with judgeScan's errors. `header`: the file's first line as the builder writes it;
+ * `rows`: its records after the header.
+ */
+export interface CsvCheck {
+  fields: number;
+  header: string;
+  rows?: number;
+}
 
 /**
  * What gives each converted record its extra field: a number for the record's first field (`buf`
@@ -140,18 +154,25 @@ export class CsvToCopyText extends Transform {
   /** Numbering: the first field's output of a record begun in an earlier chunk, and whether it ended. */
   private first: Buffer | undefined;
   private firstEnded = false;
+  /** Check: delimiters read in the current record; its first unquoted bytes (up to 2, for a `\.` line). */
+  private commas = 0;
+  private lead = 0;
+  private leadBytes = 0;
+  /** Check: the bytes of a UTF-8 sequence a chunk ended in, judged with the next; the header so far. */
+  private pending: Buffer | undefined;
+  private header: string | undefined = '';
 
   /**
    * `numbering`: each record gets one more field, the number `numbering` gives its first field
    * (an alias file's hash: src/load/alias-ordinals.ts; a keys file's line: LineNumbers), NULL for 0.
    */
-  constructor(private readonly file: string, private readonly numbering?: Numbering) {
+  constructor(private readonly file: string, private readonly numbering?: Numbering, private readonly check?: CsvCheck) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
-      const out = this.convert(chunk);
+      const out = this.convert(this.check ? this.checked(chunk) : chunk);
       if (out.length) this.push(out);
       done();
     } catch (err) {
@@ -160,13 +181,19 @@ export class CsvToCopyText extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.state === QUOTED) done(this.fail('an unterminated quoted field'));
+    if (this.header !== undefined && this.check) done(this.wrongHeader());
+    else if (this.pending) done(this.cutAtTheEnd(this.pending));
+    else if (this.state === QUOTED) done(this.fail('an unterminated quoted field'));
     else {
       try {
         // A last record without its newline (its last field NULL if it ends with a delimiter).
         if (this.open) {
           const out = this.convert(Buffer.from('\n'));
           if (out.length) this.push(out);
+        }
+        const rows = this.records - 1;
+        if (this.check?.rows !== undefined && rows !== this.check.rows) {
+          throw new BundleError(`${this.file} holds ${rows} rows, the manifest says ${this.check.rows}`, { place: { file: this.file } });
         }
         this.numbering?.finish();
         done();
@@ -181,9 +208,61 @@ export class CsvToCopyText extends Transform {
     done(err);
   }
 
+  /** (Records are numbered from the first after the header, as judgeScan numbers them.) */
   private fail(what: string): BundleError {
-    const record = `record ${this.records + 1}`;
+    const record = `record ${this.records}`;
     return new BundleError(`${this.file} ${record}: ${what}`, { place: { file: this.file, record } });
+  }
+
+  /**
+   * Check: the file ends in `bytes`, which begin a UTF-8 sequence without its end, or are not UTF-8
+   * (FileCheck's verdict: an invalid byte, else what the record they end makes of them).
+   */
+  private cutAtTheEnd(bytes: Buffer): Error {
+    try {
+      if (firstInvalidUtf8(bytes) < 0) {
+        this.convert(bytes);
+        if (this.state === QUOTED) return this.fail('an unterminated quoted field');
+        this.convert(Buffer.from('\n'));
+      }
+      return this.fail('invalid UTF-8');
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  private wrongHeader(): BundleError {
+    return new BundleError(`${this.file} has an unexpected CSV header`, { place: { file: this.file, record: 'line 1' } });
+  }
+
+  /**
+   * Check: the chunk's bytes to convert, those up to a UTF-8 sequence it ends in (which waits for
+   * the next chunk), once found free of NUL bytes and valid UTF-8 (node:buffer's isUtf8), and the
+   * header compared once its line is in. A problem fails the stream after the bytes before it are
+   * converted, so the error names the record it is in.
+   */
+  private checked(chunk: Buffer): Buffer {
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const end = data.length - incompleteTail(data, 0);
+    this.pending = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+    const body = data.subarray(0, end);
+    if (this.header !== undefined) {
+      const nl = body.indexOf(NEWLINE);
+      this.header += body.toString('utf8', 0, nl < 0 ? body.length : nl + 1);
+      if (nl >= 0 || this.header.length > this.check!.header.length) {
+        if (this.header !== this.check!.header) throw this.wrongHeader();
+        this.header = undefined;
+      }
+    }
+    if (body.indexOf(0) < 0 && isUtf8(body)) return body;
+    // The first byte that is not valid UTF-8 where it is (a NUL byte in a sequence is one), or else
+    // the NUL byte, with the bytes kept for the next chunk (which may be the ones at fault).
+    this.pending = undefined;
+    const bad = firstInvalidUtf8(data);
+    const nul = data.indexOf(0);
+    const invalid = nul < 0 || (bad >= 0 && bad <= nul);
+    this.convert(data.subarray(0, invalid ? Math.max(bad, 0) : nul));
+    throw this.fail(invalid ? 'invalid UTF-8' : 'a NUL byte');
   }
 
   /** A record open at a chunk's end: its first field's output so far, kept for its number. */
@@ -221,6 +300,11 @@ export class CsvToCopyText extends Transform {
     const numbering = this.numbering;
     let recordAt = this.open ? -1 : 0;
     let firstAt = -1;
+    // Check (fields > 0): the record's delimiters and its first unquoted bytes.
+    const fields = this.check?.fields ?? 0;
+    let commas = this.commas;
+    let lead = this.lead;
+    let leadBytes = this.leadBytes;
     const after = (b: number, from: number) => {
       const p = buf.indexOf(b, from);
       return p < 0 ? n : p;
@@ -273,9 +357,14 @@ export class CsvToCopyText extends Transform {
           state = QUOTED;
           continue;
         }
+        if (fields && b !== COMMA && b !== NEWLINE) {
+          this.state = state;
+          throw this.fail('a stray quote inside a quoted field');
+        }
         state = UNQUOTED; // closed; what follows (COPY's CSV mode reads on) up to the delimiter
       }
       if (b === COMMA) {
+        commas++;
         if (state === START) {
           if (o + 3 + n - i > out.length) out = grown(out, o, 3 + n - i);
           out[o++] = BACKSLASH;
@@ -290,6 +379,14 @@ export class CsvToCopyText extends Transform {
           out[o++] = BACKSLASH;
           out[o++] = 0x4e;
         }
+        if (fields && this.records > 0) {
+          this.state = state;
+          if (commas === 0 && leadBytes === 2 && lead === 0x5c2e) throw this.fail('an unquoted \\. line (COPY would stop reading there)');
+          if (commas + 1 !== fields) throw this.fail(`${commas + 1} fields, expected ${fields}`);
+        }
+        commas = 0;
+        lead = 0;
+        leadBytes = 0;
         if (numbering && this.records > 0) {
           if (firstAt < 0) firstAt = o;
           const ord = recordAt >= 0 ? numbering.ordOf(out, recordAt, firstAt) : this.carriedOrd(numbering, out, firstAt);
@@ -310,6 +407,16 @@ export class CsvToCopyText extends Transform {
         throw this.fail('a carriage return outside a quoted field');
       } else if (state === START && b === QUOTE) state = QUOTED;
       else {
+        if (fields) {
+          if (b === QUOTE) {
+            this.state = state;
+            throw this.fail('a quote inside an unquoted field');
+          }
+          if (commas === 0 && leadBytes < 3) {
+            lead = (lead << 8) | b;
+            leadBytes++;
+          }
+        }
         state = UNQUOTED;
         const e = escapeOf(b);
         if (e) {
@@ -320,6 +427,9 @@ export class CsvToCopyText extends Transform {
       }
     }
     this.state = state;
+    this.commas = commas;
+    this.lead = lead;
+    this.leadBytes = leadBytes;
     if (n > 0) this.open = state !== START || buf[n - 1] !== NEWLINE;
     if (numbering && this.open) this.carryFirst(out, recordAt, firstAt, o);
     // Still inside the header: nothing of it goes out.

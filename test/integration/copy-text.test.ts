@@ -4,6 +4,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
+import { FileCheck } from '../../src/bundle/file-check.js';
+import { judgeScan } from '../../src/bundle/verify.js';
 import { CsvToCopyText, LineNumbers } from '../../src/load/csv-to-copy-text.js';
 import { chunksOf } from '../helpers/chunks.js';
 import { createEmptyDb } from '../helpers/db.js';
@@ -81,7 +83,86 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
   });
 
   it('refuses an unterminated quoted field and a lone carriage return, naming file and record', async () => {
-    await expect(convert('"h"\n"ok"\n"cut', 3)).rejects.toThrow(/^vulnerabilities\/x\.csv record 3: an unterminated quoted field$/);
-    await expect(convert('"h"\n"ok"\r"next"\n', 4)).rejects.toThrow(/^vulnerabilities\/x\.csv record 2: a carriage return outside a quoted field$/);
+    await expect(convert('"h"\n"ok"\n"cut', 3)).rejects.toThrow(/^vulnerabilities\/x\.csv record 2: an unterminated quoted field$/);
+    await expect(convert('"h"\n"ok"\r"next"\n', 4)).rejects.toThrow(/^vulnerabilities\/x\.csv record 1: a carriage return outside a quoted field$/);
+  });
+
+  /** What FileCheck and judgeScan say of a file (the loader's check before the conversion took it over). */
+  function judged(bytes: Buffer, columns: string[], rows?: number): string {
+    const check = new FileCheck(columns.length);
+    check.update(bytes);
+    const scan = check.finish();
+    // (rows: by default as many as it holds.)
+    const f = { path: 'aliases/x.csv', sha256: scan.sha256, size: bytes.length, columns, rows: rows ?? scan.records - 1 };
+    try {
+      judgeScan(f, scan, true);
+      return 'ok';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  /** What the conversion with a check says of it. */
+  async function checked(bytes: Buffer, columns: string[], chunk: number, rows?: number): Promise<string> {
+    const converter = new CsvToCopyText('aliases/x.csv', undefined, { fields: columns.length, header: csvHeader(columns), rows });
+    try {
+      for await (const _ of Readable.from(chunksOf(bytes, chunk)).pipe(converter)) void _;
+      return 'ok';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  const COLS = ['a', 'b'];
+  const damaged: [string, Buffer][] = [
+    ['NUL', Buffer.from('"a","b"\n"ok",""\n"x\0","y"\n')],
+    ['lone continuation byte', Buffer.concat([Buffer.from('"a","b"\n"x'), Buffer.from([0x80]), Buffer.from('","y"\n')])],
+    ['overlong', Buffer.concat([Buffer.from('"a","b"\n"ok",""\n"x'), Buffer.from([0xc0, 0xaf]), Buffer.from('","y"\n')])],
+    ['surrogate', Buffer.concat([Buffer.from('"a","b"\n"x'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","y"\n')])],
+    ['a sequence cut by a newline', Buffer.concat([Buffer.from('"a","b"\n"x","'), Buffer.from([0xe2, 0x0a]), Buffer.from('y"\n')])],
+    ['truncated sequence at the end', Buffer.concat([Buffer.from('"a","b"\n"x","y'), Buffer.from([0xe2, 0x9c])])],
+    ['stray quote', Buffer.from('"a","b"\n"ok",""\n"x"y,"z"\n')],
+    ['quote in an unquoted field', Buffer.from('"a","b"\nx"y,"z"\n')],
+    ['field count', Buffer.from('"a","b"\n"ok",""\n"ok",""\n"x"\n')],
+    ['field count of a last record without its newline', Buffer.from('"a","b"\n"ok",""\n"x",,')],
+    ['end-of-data marker', Buffer.from('"a","b"\n\\.\n"x","y"\n')],
+    ['unterminated quote', Buffer.from('"a","b"\n"x,y\n')],
+    ['header', Buffer.from('"a","c"\n"x","y"\n')],
+    ['header without its newline', Buffer.from('"a","b"')],
+    ['no header', Buffer.from('')],
+  ];
+
+  it.each(damaged)('with a check, refuses %s at the record FileCheck names, with its error, whatever the chunking', async (_name, bytes) => {
+    const expected = judged(bytes, COLS);
+    expect(expected).not.toBe('ok');
+    for (const chunk of [1, 2, 3, 4, 7, 1 << 16]) expect(await checked(bytes, COLS, chunk), `chunk ${chunk}`).toBe(expected);
+  });
+
+  it('with a check, counts the rows as the manifest does', async () => {
+    const bytes = Buffer.from('"a","b"\n"x","y"\n"z",\n');
+    expect(await checked(bytes, COLS, 5, 2)).toBe('ok');
+    expect(await checked(bytes, COLS, 5, 3)).toBe(judged(bytes, COLS, 3));
+    expect(judged(bytes, COLS, 3)).toMatch(/^aliases\/x\.csv holds 2 rows, the manifest says 3$/);
+  });
+
+  it('with a check, random byte soup: the same verdict as FileCheck and judgeScan', async () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    // (No carriage return: the conversion refuses one outside quotes, which COPY's CSV mode reads.)
+    const alphabet = [0x22, 0x2c, 0x0a, 0x61, 0x5c, 0x2e, 0x00, 0xc3, 0xa9, 0xe2, 0x9c, 0x93, 0xf0, 0x9d, 0x84, 0x9e, 0x80, 0xff];
+    let refused = 0;
+    for (let n = 0; n < 400; n++) {
+      const len = Math.floor(rnd() * 60);
+      const body = Buffer.from(Array.from({ length: len }, () => (rnd() < 0.6 ? 0x61 : alphabet[Math.floor(rnd() * alphabet.length)])));
+      const columns = ['a', 'b', 'c'].slice(0, 1 + Math.floor(rnd() * 3));
+      const bytes = Buffer.concat([Buffer.from(csvHeader(columns)), body]);
+      const expected = judged(bytes, columns);
+      if (expected !== 'ok') refused++;
+      const rows = Number(judged(bytes, columns, -1).match(/holds (-?\d+) rows/)?.[1]);
+      for (const chunk of [1, 3, 5, bytes.length || 1]) {
+        expect(await checked(bytes, columns, chunk, expected === 'ok' ? rows : undefined), `${body.toString('hex')} fields ${columns.length} chunk ${chunk}`).toBe(expected);
+      }
+    }
+    expect(refused).toBeGreaterThan(100);
   });
 });
