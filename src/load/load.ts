@@ -270,6 +270,11 @@ function csvCheckOf(f: ExpectedFile): CsvCheck | undefined {
   return f.columns ? { fields: f.columns.length, header: csvHeader(f.columns), rows: f.rows } : undefined;
 }
 
+/** The ids the loader writes, `shift` + a record number up to `rows`, are exact in a JavaScript number. */
+function checkIdRange(shift: number, rows: number): void {
+  if (!Number.isSafeInteger(shift + rows)) throw new LoadFailedError(`load failed and was rolled back: vuln ids past ${Number.MAX_SAFE_INTEGER} are not supported`);
+}
+
 function toResults(rows: unknown): UpdaterResult[] {
   return ((rows as UpdaterResult[] | null) ?? []).map((u) => ({ ...u, uo: u.uo === null ? null : Number(u.uo) }));
 }
@@ -535,7 +540,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      */
     const copyWithoutNotVulnerable = async (step: CopyStep, deferredCheck: ExpectedFile | undefined, shift: number) => {
       const rows = manifestRows.get(step.file)?.rows ?? 0;
-      if (!Number.isSafeInteger(shift + rows)) throw new LoadFailedError(`load failed and was rolled back: vuln ids past ${Number.MAX_SAFE_INTEGER} are not supported`);
+      checkIdRange(shift, rows);
       const read = (output: 'kept' | 'dropped') => {
         const filter = new NotVulnerableFilter(step.file, output, shift, output === 'kept' ? rows : undefined);
         const source: NodeJS.ReadableStream = output === 'kept' && deferredCheck
@@ -644,8 +649,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         await copyNumberedAliases(step, keysOf, deferredCheck);
         continue;
       }
+      // The copied records' ids: the shift + their record numbers (direct-begin.sql reserved them).
+      const shift = straight?.shift == null ? undefined : Number(straight.shift);
+      if (shift !== undefined) checkIdRange(shift, manifestRows.get(step.file)?.rows ?? 0);
       await copyStep(step, {
-        into: straight ? directCopy(step, true) : undefined,
+        into: straight ? directCopy(step, true, shift !== undefined) : undefined,
+        numbering: shift === undefined ? undefined : () => new LineNumbers(shift),
         source: k ? () => keyedSource(step, k) : undefined, check: k ? undefined : deferredCheck,
         // The checked stream counted the file's records; of a keyed updater, every row to be staged.
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
@@ -715,7 +724,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       await record();
       const shift = Number(d.shift);
       const rows = manifestRows.get(keys.file)?.rows ?? 0;
-      if (!Number.isSafeInteger(shift + rows)) throw new LoadFailedError(`load failed and was rolled back: vuln ids past ${Number.MAX_SAFE_INTEGER} are not supported`);
+      checkIdRange(shift, rows);
       const check = deferred.get(keys.file);
       await copyStep(keys, {
         into: rowKeyCopy(keys), phase: `copy:${keys.file} (row keys)`,
