@@ -60,10 +60,10 @@ for (const b of [QUOTE, BACKSLASH, NEWLINE, CR, TAB]) STOP[b] = 1;
 
 // States: at a field's start; inside an unquoted field; inside a quoted field; just after a quote
 // inside a quoted field (an escaped quote, or the closing one).
-const START = 0;
-const UNQUOTED = 1;
-const QUOTED = 2;
-const AFTER_QUOTE = 3;
+export const START = 0;
+export const UNQUOTED = 1;
+export const QUOTED = 2;
+export const AFTER_QUOTE = 3;
 
 /**
  * Writes `n` at `out[o]` as a COPY text field, its decimal digits, or `\N` (NULL) for 0; returns the
@@ -82,7 +82,7 @@ export function writeNumber(out: Buffer, o: number, n: number): number {
 }
 
 /** `out` with its first `used` bytes, in a buffer with room for at least `more` after them. */
-function grown(out: Buffer, used: number, more: number): Buffer<ArrayBuffer> {
+export function grown(out: Buffer, used: number, more: number): Buffer<ArrayBuffer> {
   const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, used + more));
   out.copy(bigger, 0, 0, used);
   return bigger;
@@ -147,17 +147,17 @@ export abstract class CopyTextRecords extends Transform {
  */
 export class CsvToCopyText extends Transform {
   /** Records read, the header included (for the record an error names). */
-  private records = 0;
-  private state = START;
+  protected records = 0;
+  protected state = START;
   /** The last byte read did not end a record (a last record may lack its newline). */
-  private open = false;
+  protected open = false;
   /** Numbering: the first field's output of a record begun in an earlier chunk, and whether it ended. */
   private first: Buffer | undefined;
   private firstEnded = false;
   /** Check: delimiters read in the current record; its first unquoted bytes (up to 2, for a `\.` line). */
-  private commas = 0;
-  private lead = 0;
-  private leadBytes = 0;
+  protected commas = 0;
+  protected lead = 0;
+  protected leadBytes = 0;
   /** Check: the bytes of a UTF-8 sequence a chunk ended in, judged with the next; the header so far. */
   private pending: Buffer | undefined;
   private header: string | undefined = '';
@@ -166,7 +166,7 @@ export class CsvToCopyText extends Transform {
    * `numbering`: each record gets one more field, the number `numbering` gives its first field
    * (an alias file's hash: src/load/alias-ordinals.ts; a keys file's line: LineNumbers), NULL for 0.
    */
-  constructor(private readonly file: string, private readonly numbering?: Numbering, private readonly check?: CsvCheck) {
+  constructor(protected readonly file: string, protected readonly numbering?: Numbering, protected readonly check?: CsvCheck) {
     super();
   }
 
@@ -209,7 +209,7 @@ export class CsvToCopyText extends Transform {
   }
 
   /** (Records are numbered from the first after the header, as judgeScan numbers them.) */
-  private fail(what: string): BundleError {
+  protected fail(what: string): BundleError {
     const record = `record ${this.records}`;
     return new BundleError(`${this.file} ${record}: ${what}`, { place: { file: this.file, record } });
   }
@@ -281,7 +281,7 @@ export class CsvToCopyText extends Transform {
     return numbering.ordOf(field, 0, field.length > MAX_CARRIED ? 0 : field.length);
   }
 
-  private convert(buf: Buffer): Buffer {
+  protected convert(buf: Buffer): Buffer {
     const n = buf.length;
     // A byte gives at most one byte out, except an escaped one (two) and a NULL field's delimiter
     // (`\N` and the delimiter, three): before those, `out` is made to hold them and one byte for

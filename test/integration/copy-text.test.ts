@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
 import { FileCheck } from '../../src/bundle/file-check.js';
 import { judgeScan } from '../../src/bundle/verify.js';
+import { CsvToCopyBinary } from '../../src/load/csv-to-copy-binary.js';
 import { CsvToCopyText, LineNumbers } from '../../src/load/csv-to-copy-text.js';
 import { chunksOf } from '../helpers/chunks.js';
 import { createEmptyDb } from '../helpers/db.js';
@@ -102,9 +103,10 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
     }
   }
 
-  /** What the conversion with a check says of it. */
-  async function checked(bytes: Buffer, columns: string[], chunk: number, rows?: number): Promise<string> {
-    const converter = new CsvToCopyText('aliases/x.csv', undefined, { fields: columns.length, header: csvHeader(columns), rows });
+  /** What the conversion with a check says of it (to COPY's binary format: CsvToCopyBinary, all text). */
+  async function checked(bytes: Buffer, columns: string[], chunk: number, rows?: number, binary = false): Promise<string> {
+    const check = { fields: columns.length, header: csvHeader(columns), rows };
+    const converter = binary ? new CsvToCopyBinary('aliases/x.csv', columns, undefined, check) : new CsvToCopyText('aliases/x.csv', undefined, check);
     try {
       for await (const _ of Readable.from(chunksOf(bytes, chunk)).pipe(converter)) void _;
       return 'ok';
@@ -132,10 +134,13 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
     ['no header', Buffer.from('')],
   ];
 
-  it.each(damaged)('with a check, refuses %s at the record FileCheck names, with its error, whatever the chunking', async (_name, bytes) => {
+  it.each(damaged)('with a check, refuses %s at the record FileCheck names, with its error, whatever the chunking (text and binary)', async (_name, bytes) => {
     const expected = judged(bytes, COLS);
     expect(expected).not.toBe('ok');
-    for (const chunk of [1, 2, 3, 4, 7, 1 << 16]) expect(await checked(bytes, COLS, chunk), `chunk ${chunk}`).toBe(expected);
+    for (const chunk of [1, 2, 3, 4, 7, 1 << 16]) {
+      expect(await checked(bytes, COLS, chunk), `chunk ${chunk}`).toBe(expected);
+      expect(await checked(bytes, COLS, chunk, undefined, true), `chunk ${chunk} binary`).toBe(expected);
+    }
   });
 
   it('with a check, counts the rows as the manifest does', async () => {
@@ -145,7 +150,7 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
     expect(judged(bytes, COLS, 3)).toMatch(/^aliases\/x\.csv holds 2 rows, the manifest says 3$/);
   });
 
-  it('with a check, random byte soup: the same verdict as FileCheck and judgeScan', async () => {
+  it('with a check, random byte soup: the same verdict as FileCheck and judgeScan (text and binary)', async () => {
     let seed = 11;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     // (No carriage return: the conversion refuses one outside quotes, which COPY's CSV mode reads.)
@@ -160,7 +165,9 @@ describe('CsvToCopyText: a bundle CSV in COPY text format', () => {
       if (expected !== 'ok') refused++;
       const rows = Number(judged(bytes, columns, -1).match(/holds (-?\d+) rows/)?.[1]);
       for (const chunk of [1, 3, 5, bytes.length || 1]) {
-        expect(await checked(bytes, columns, chunk, expected === 'ok' ? rows : undefined), `${body.toString('hex')} fields ${columns.length} chunk ${chunk}`).toBe(expected);
+        for (const binary of [false, true]) {
+          expect(await checked(bytes, columns, chunk, expected === 'ok' ? rows : undefined, binary), `${body.toString('hex')} fields ${columns.length} chunk ${chunk}${binary ? ' binary' : ''}`).toBe(expected);
+        }
       }
     }
     expect(refused).toBeGreaterThan(100);

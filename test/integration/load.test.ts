@@ -425,15 +425,16 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       /vulnerabilities\/debian%2Fupdater\.csv line 3: an empty unquoted field \(NULL\) where a value is required/],
     ['a row of another updater', (l: string) => l.replace(',"debian/updater",', ',"osv/npm",'),
       /vulnerabilities\/debian%2Fupdater\.csv line 3: updater 'osv\/npm' in the file of updater debian\/updater/],
-    ['a time that is not one (refused by the copy)', (l: string) => l.replace(/,"\d{4}-\d\d-\d\dT[^"]*",/, ',"someday",'),
-      /vulnerabilities\/debian%2Fupdater\.csv line 3: invalid input syntax for type timestamp with time zone: "someday"/],
-  ])('refuses %s with the file and line, exit 5, rolled back', async (_what, edit, message) => {
+    // (Its COPY in binary format reads the time in node: a bundle that does not hold one is invalid.)
+    ['a time that is not one (refused while converted, exit 3)', (l: string) => l.replace(/,"\d{4}-\d\d-\d\dT[^"]*",/, ',"someday",'),
+      /^vulnerabilities\/debian%2Fupdater\.csv record 2: issued "someday" is not an RFC 3339 UTC time, as a bundle holds it$/, 3],
+  ])('refuses %s with the file and line (exit 5 unless said), rolled back', async (_what, edit, message, exit = 5) => {
     const url = await createClairDb(20);
     const before = await dumpClairTables(url);
     const { dir } = await makeBundle(BASE, '2026-01-01T00:00:00Z');
     await rewriteConsistently(dir, 'vulnerabilities/debian%2Fupdater.csv', (t) => t.split('\n').map((l, i) => (i === 2 ? edit(l) : l)).join('\n'));
     const err = await loadBundle(opts(dir, url)).catch((e: unknown) => e);
-    expect((err as { exitCode?: number }).exitCode).toBe(5);
+    expect((err as { exitCode?: number }).exitCode).toBe(exit);
     expect((err as Error).message).toMatch(message);
     expect(await dumpClairTables(url)).toBe(before);
     expect((await query(url, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'"))[0].column_default).toBeNull();
