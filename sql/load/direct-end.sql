@@ -2,7 +2,8 @@
 -- and the copied rows are read once for their ids and keys (stage_direct) and for what
 -- stage_vuln's constraints would have refused (create-staging.sql), reported like a COPY error:
 -- file and line (ids follow the file's records: one COPY, and vuln's table lock keeps other writers
--- out; on a schema < 18 the loader wrote them, record n's id = stage_direct_plan.shift + n).
+-- out; the loader wrote them, record n's id = stage_direct_plan.shift + n, unless vuln.id has no
+-- sequence to reserve them from: then the COPY took the column's default).
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
 -- Made anew by CREATE TABLE AS (create-staging.sql's stays empty otherwise; same columns), which
 -- writes millions of rows in bulk, faster than INSERT … SELECT into the empty one, and may read vuln
@@ -49,7 +50,7 @@ SET LOCAL parallel_setup_cost TO DEFAULT;
 SET LOCAL parallel_tuple_cost TO DEFAULT;
 -- Before any is given up (below): vuln holds only the copied rows, its primary key gives the first
 -- and last ids, and the COPY was checked to have as many rows as the manifest says. Without gaps,
--- the id of the file's record n is first + n - 1; ids the loader wrote (schema < 18) are shift + n,
+-- the id of the file's record n is first + n - 1; ids the loader wrote (direct-begin.sql) are shift + n,
 -- within the reserved block (not for a keyed updater, whose stored keys stay).
 INSERT INTO stage_direct_shift
 SELECT d.name, coalesce(d.shift, v.first_id - 1)
