@@ -1,6 +1,6 @@
 import { BINARY_SIGNATURE, BINARY_TRAILER, int32, MAX_VALUE_BYTES, VALUE_FORMS, VALUE_WRITERS, writeBigint, type BinaryColumn } from './binary-values.js';
 import { binaryColumns } from './plan.js';
-import { AFTER_QUOTE, CsvToCopyText, grown, QUOTED, START, UNQUOTED, type CsvCheck, type LineNumbers } from './csv-to-copy-text.js';
+import { AFTER_QUOTE, CR_OUTSIDE_QUOTES, CsvToCopyText, grown, QUOTE_IN_UNQUOTED, QUOTED, START, STRAY_QUOTE, UNQUOTED, type CsvCheck, type LineNumbers } from './csv-to-copy-text.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -105,7 +105,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
         }
         if (b !== COMMA && b !== NEWLINE) {
           this.state = state;
-          throw this.fail('a stray quote inside a quoted field');
+          throw this.fail(STRAY_QUOTE);
         }
         state = UNQUOTED;
       }
@@ -134,9 +134,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
           continue;
         }
         if (this.records > 0) {
-          this.state = state;
-          if (commas === 0 && leadBytes === 2 && lead === 0x5c2e) throw this.fail('an unquoted \\. line (COPY would stop reading there)');
-          if (commas + 1 !== fields) throw this.fail(`${commas + 1} fields, expected ${fields}`);
+          this.checkRecord(fields, commas, lead, leadBytes);
           if (this.ids) {
             const id = this.ids.ordOf();
             if (id > 0) o = writeBigint(out, o, id);
@@ -161,7 +159,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
       }
       if (b === CR) {
         this.state = state;
-        throw this.fail('a carriage return outside a quoted field');
+        throw this.fail(CR_OUTSIDE_QUOTES);
       }
       if (state === START && b === QUOTE) {
         state = QUOTED;
@@ -169,7 +167,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
       }
       if (b === QUOTE) {
         this.state = state;
-        throw this.fail('a quote inside an unquoted field');
+        throw this.fail(QUOTE_IN_UNQUOTED);
       }
       if (commas === 0 && leadBytes < 3) {
         lead = (lead << 8) | b;

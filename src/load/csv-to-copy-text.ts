@@ -65,6 +65,13 @@ export const UNQUOTED = 1;
 export const QUOTED = 2;
 export const AFTER_QUOTE = 3;
 
+// What CsvToCopyText and CsvToCopyBinary refuse in a CSV, in FileCheck's words.
+export const STRAY_QUOTE = 'a stray quote inside a quoted field';
+export const QUOTE_IN_UNQUOTED = 'a quote inside an unquoted field';
+export const CR_OUTSIDE_QUOTES = 'a carriage return outside a quoted field';
+/** A record's first two unquoted bytes when they are `\.` (CsvToCopyText's `lead`). */
+const END_OF_DATA = 0x5c2e;
+
 /**
  * Writes `n` at `out[o]` as a COPY text field, its decimal digits, or `\N` (NULL) for 0; returns the
  * offset after it. (The caller made room: at most 16 digits for a safe integer.)
@@ -206,6 +213,15 @@ export class CsvToCopyText extends Transform {
   override _destroy(err: Error | null, done: (err: Error | null) => void): void {
     this.numbering?.close();
     done(err);
+  }
+
+  /**
+   * Check, at a record's end: an unquoted `\.` line (its first unquoted bytes `lead`, `leadBytes`
+   * of them, and no delimiter), or not `fields` fields (`commas` delimiters).
+   */
+  protected checkRecord(fields: number, commas: number, lead: number, leadBytes: number): void {
+    if (commas === 0 && leadBytes === 2 && lead === END_OF_DATA) throw this.fail('an unquoted \\. line (COPY would stop reading there)');
+    if (commas + 1 !== fields) throw this.fail(`${commas + 1} fields, expected ${fields}`);
   }
 
   /** (Records are numbered from the first after the header, as judgeScan numbers them.) */
@@ -359,7 +375,7 @@ export class CsvToCopyText extends Transform {
         }
         if (fields && b !== COMMA && b !== NEWLINE) {
           this.state = state;
-          throw this.fail('a stray quote inside a quoted field');
+          throw this.fail(STRAY_QUOTE);
         }
         state = UNQUOTED; // closed; what follows (COPY's CSV mode reads on) up to the delimiter
       }
@@ -379,11 +395,7 @@ export class CsvToCopyText extends Transform {
           out[o++] = BACKSLASH;
           out[o++] = 0x4e;
         }
-        if (fields && this.records > 0) {
-          this.state = state;
-          if (commas === 0 && leadBytes === 2 && lead === 0x5c2e) throw this.fail('an unquoted \\. line (COPY would stop reading there)');
-          if (commas + 1 !== fields) throw this.fail(`${commas + 1} fields, expected ${fields}`);
-        }
+        if (fields && this.records > 0) this.checkRecord(fields, commas, lead, leadBytes);
         commas = 0;
         lead = 0;
         leadBytes = 0;
@@ -404,13 +416,13 @@ export class CsvToCopyText extends Transform {
         this.firstEnded = false;
       } else if (b === CR) {
         this.state = state;
-        throw this.fail('a carriage return outside a quoted field');
+        throw this.fail(CR_OUTSIDE_QUOTES);
       } else if (state === START && b === QUOTE) state = QUOTED;
       else {
         if (fields) {
           if (b === QUOTE) {
             this.state = state;
-            throw this.fail('a quote inside an unquoted field');
+            throw this.fail(QUOTE_IN_UNQUOTED);
           }
           if (commas === 0 && leadBytes < 3) {
             lead = (lead << 8) | b;
