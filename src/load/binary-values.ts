@@ -10,6 +10,12 @@
 
 export type BinaryColumn = 'text' | 'bytea' | 'timestamptz' | 'bool' | 'versionrange';
 
+/** How each of a vulnerability file's columns goes into COPY's binary format (vuln's types). */
+export function binaryColumns(columns: readonly string[]): BinaryColumn[] {
+  const types: Record<string, BinaryColumn> = { hash: 'bytea', issued: 'timestamptz', vulnerable_range: 'versionrange', not_vulnerable: 'bool' };
+  return columns.map((c) => types[c] ?? 'text');
+}
+
 /** The most a typed value takes (a versionrange of two 10-element bounds: 4 + 1 + 2 × 104). */
 export const MAX_VALUE_BYTES = 256;
 /** The most bytes of a versionrange's text this reads (longer ones are refused). */

@@ -1,13 +1,9 @@
-import { BINARY_SIGNATURE, BINARY_TRAILER, int32, MAX_VALUE_BYTES, VALUE_FORMS, VALUE_WRITERS, writeBigint, type BinaryColumn } from './binary-values.js';
-import { binaryColumns } from './plan.js';
-import { AFTER_QUOTE, CR_OUTSIDE_QUOTES, CsvToCopyText, grown, QUOTE_IN_UNQUOTED, QUOTED, START, STRAY_QUOTE, UNQUOTED, type CsvCheck, type LineNumbers } from './csv-to-copy-text.js';
+import { BINARY_SIGNATURE, BINARY_TRAILER, binaryColumns, int32, MAX_VALUE_BYTES, VALUE_FORMS, VALUE_WRITERS, writeBigint, type BinaryColumn } from './binary-values.js';
+import {
+  AFTER_QUOTE, COMMA, CR, CR_OUTSIDE_QUOTES, CsvToCopyText, grown, NEWLINE, QUOTE, QUOTE_IN_UNQUOTED, QUOTED, SHORT_FIELD, START, STRAY_QUOTE,
+  UNQUOTED, type CsvCheck, type LineNumbers,
+} from './csv-to-copy-text.js';
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const NEWLINE = 0x0a;
-const CR = 0x0d;
-/** Past this many bytes a quoted field is searched with Buffer#indexOf instead of byte by byte. */
-const SHORT_FIELD = 64;
 /** What a record, a field or a value may add to the output beyond the bytes read. */
 const SLACK = 16 + MAX_VALUE_BYTES;
 

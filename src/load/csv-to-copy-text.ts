@@ -44,14 +44,14 @@ export class LineNumbers implements Numbering {
   close(): void {}
 }
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const NEWLINE = 0x0a;
-const CR = 0x0d;
+export const QUOTE = 0x22;
+export const COMMA = 0x2c;
+export const NEWLINE = 0x0a;
+export const CR = 0x0d;
 const TAB = 0x09;
 const BACKSLASH = 0x5c;
 /** Past this many bytes a quoted field is searched with Buffer#indexOf instead of byte by byte. */
-const SHORT_FIELD = 64;
+export const SHORT_FIELD = 64;
 /** Numbering: a first field carried over a chunk's end is kept up to this many bytes. */
 const MAX_CARRIED = 1024;
 /** The bytes that end a quoted field's plain run: a quote, and those COPY text format escapes. */

@@ -1,5 +1,4 @@
 import type { Manifest } from '../bundle/manifest.js';
-import type { BinaryColumn } from './binary-values.js';
 import { MANIFEST_FILE } from '../bundle/manifest.js';
 import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, KEY_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 
@@ -29,12 +28,6 @@ export function asCopyText(step: CopyStep): CopyStep | undefined {
 
 /** The node loader's COPY of a vulnerability file straight into vuln (src/load/csv-to-copy-binary.ts). */
 export const BINARY_FORMAT = '(FORMAT binary, FREEZE true)';
-
-/** How each of a vulnerability COPY's columns goes into COPY's binary format (src/load/binary-values.ts). */
-export function binaryColumns(columns: readonly string[]): BinaryColumn[] {
-  const types: Record<string, BinaryColumn> = { hash: 'bytea', issued: 'timestamptz', vulnerable_range: 'versionrange', not_vulnerable: 'bool' };
-  return columns.map((c) => types[c] ?? 'text');
-}
 
 export interface CopyStep {
   /** Bundle-relative file. */
