@@ -160,6 +160,23 @@ export function checkedReadStream(dir: string, f: ExpectedFile, highWaterMark?: 
   return source.pipe(checker);
 }
 
+/**
+ * checkedReadStream's check for a file read some other way (src/load/file-pump.ts): `update` with
+ * each chunk, `end` after the last; either throws as that stream fails.
+ */
+export function fileWatcher(f: ExpectedFile): { update(chunk: Buffer): void; end(): void } {
+  const check = new FileCheck(f.columns?.length);
+  return {
+    update(chunk) {
+      check.update(chunk);
+      if (check.firstProblem) judgeScan(f, check.finish(), false);
+    },
+    end() {
+      judgeScan(f, check.finish(), true);
+    },
+  };
+}
+
 async function scanFile(abs: string, fields?: number): Promise<FileScan> {
   const check = new FileCheck(fields);
   // The whole file, even after a CSV problem: a checksum mismatch is reported first.

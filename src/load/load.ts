@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Transform } from 'node:stream';
 import { migrate } from 'postgres-migrations';
-import { checkedReadStream, checkFile, csvFiles, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
+import { checkedReadStream, checkFile, csvFiles, fileWatcher, verifyBundle, type ExpectedFile } from '../bundle/verify.js';
 import { verifySignature } from '../bundle/signature.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { AppError, BundleError, DatabaseError, LoadFailedError, LockBusyError, RefusedError } from '../errors.js';
@@ -21,6 +21,7 @@ import { NameOrdinals } from './name-ordinals.js';
 import { RowKeyRows } from './row-key-rows.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
+import { pumpFile } from './file-pump.js';
 
 export interface LoadOptions {
   bundle: string;
@@ -423,20 +424,24 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const rows = await session.phases.run(o.phase ?? `copy:${step.file}`, async () => {
         await o.before?.();
         let source = o.source?.();
-        // A file checked only now: its CSV by the conversion, if there is one (csvCheckOf).
-        if (!source && o.check) source = checkedReadStream(opts.bundle, text ? checksumOnly(o.check) : o.check, READ_CHUNK);
         if (text) {
-          const from: NodeJS.ReadableStream = source ?? createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
+          // A file checked only now: its CSV by the conversion, if there is one (csvCheckOf).
           const check = o.check && csvCheckOf(o.check);
           const converter = o.binary ? new CsvToCopyBinary(step.file, o.binary.columns, o.binary.ids?.(), check) : new CsvToCopyText(step.file, o.numbering?.(), check);
-          from.on('error', (err: Error) => converter.destroy(err));
-          source = from.pipe(converter);
+          if (source) {
+            source.on('error', (err: Error) => converter.destroy(err));
+            source = source.pipe(converter);
+          } else {
+            // The file itself: read through one buffer, which the conversion copies (pumpFile).
+            void pumpFile(abs(step.file), converter, READ_CHUNK, o.check && fileWatcher(checksumOnly(o.check)));
+            source = converter;
+          }
           const next = o.through?.();
           if (next) {
             converter.on('error', (err: Error) => next.destroy(err));
             source = converter.pipe(next);
           }
-        }
+        } else if (!source && o.check) source = checkedReadStream(opts.bundle, o.check, READ_CHUNK);
         // A rejected row's line in the converted stream, which has no header, is one less.
         const fileLine = (line: number) => (text ? line + 1 : line);
         const n = await copyFile(session.client, copyStatement(text ?? target), abs(step.file), step.file, source).catch(async (err: unknown) => {
