@@ -1,5 +1,6 @@
--- Re-creates what fast-path-begin.sql set aside, in dependency order: unique constraints,
--- indexes, then foreign keys (each validated by one set-based check).
+-- Re-creates what fast-path-begin.sql set aside (vuln's own: fast-path-vuln.sql, before), in
+-- dependency order: unique constraints, indexes, then foreign keys (each validated by one
+-- set-based check).
 -- Then statistics for those tables, which went from empty to millions of rows in this load and
 -- have none (or an empty table's): until autovacuum gets to them, Clair's queries would be planned
 -- blind. Its GC deletes a superseded vulnerability through the alias links' ON DELETE CASCADE,

@@ -145,6 +145,7 @@ export function mergeSteps(features: { hasAliases: boolean; hasNotVulnerable: bo
     'resolve-vulns',
     features.hasNotVulnerable ? 'insert-vulns' : 'insert-vulns-legacy',
     'link-vulns',
+    'fast-path-vuln',
     'record-keys',
     ...(features.hasAliases ? ['link-aliases'] : []),
     'fast-path-end',
