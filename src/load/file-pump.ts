@@ -13,10 +13,10 @@ export interface ChunkWatcher {
  * Only for a consumer that copies what it keeps of a chunk before it calls back, as CsvToCopyText
  * and CsvToCopyBinary do (each converts a chunk into an output buffer of its own).
  *
- * A read stream allocates a buffer per read instead: with a COPY's output as many bytes again, a
- * 9 M-row file made node allocate about 18 GB of buffers in 35-45 s, each gigabyte another round
- * of full garbage collections (V8 collects after every 64 MB of such memory), and node's time,
- * beside the backend's on two cores, went to that and to fresh pages for the reads.
+ * A read stream allocates a new buffer for each read instead. For the 9 M-row file, whose COPY
+ * output is about as many bytes again, node allocated about 18 GB of buffers in 35-45 s, and V8
+ * runs a full collection after every 64 MB of such memory (node's CPU during that COPY, which
+ * shares two cores with the backend's: 30-31 s with one buffer against 31-32 s).
  *
  * `watch` sees each chunk before `into` does and the end before `into` is ended (a checksum: its
  * error then fails `into` before its last records go out). Never rejects: a failure (reading,
