@@ -6,6 +6,25 @@
 -- re-creates them, same names, same definitions, inside this transaction, after the links are
 -- in. On a non-empty table nothing happens here.
 CREATE TEMP TABLE stage_rebuild (ord int NOT NULL, tbl regclass NOT NULL, name text NOT NULL, def text NOT NULL) ON COMMIT DROP;
+-- Re-creates what is set aside in stage_rebuild, of table `only_tbl` (of every table: NULL), in
+-- dependency order: unique constraints and primary keys, indexes, then foreign keys (each validated
+-- by one set-based check); returns how many. For fast-path-vuln.sql and fast-path-end.sql.
+CREATE OR REPLACE FUNCTION pg_temp.recreate_set_aside(only_tbl regclass) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  n integer := 0;
+BEGIN
+  FOR r IN SELECT * FROM stage_rebuild WHERE only_tbl IS NULL OR tbl = only_tbl ORDER BY ord, name LOOP
+    IF r.ord = 2 THEN
+      EXECUTE r.def;
+    ELSE
+      EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', r.tbl, r.name, r.def);
+    END IF;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$$;
 DO $$
 DECLARE
   r record;

@@ -1,6 +1,5 @@
--- Re-creates what fast-path-begin.sql set aside (vuln's own: fast-path-vuln.sql, before), in
--- dependency order: unique constraints, indexes, then foreign keys (each validated by one
--- set-based check).
+-- Re-creates what fast-path-begin.sql set aside and fast-path-vuln.sql left (the link tables'),
+-- through pg_temp.recreate_set_aside (fast-path-begin.sql).
 -- Then statistics for those tables, which went from empty to millions of rows in this load and
 -- have none (or an empty table's): until autovacuum gets to them, Clair's queries would be planned
 -- blind. Its GC deletes a superseded vulnerability through the alias links' ON DELETE CASCADE,
@@ -11,13 +10,7 @@ DO $$
 DECLARE
   r record;
 BEGIN
-  FOR r IN SELECT * FROM stage_rebuild ORDER BY ord, name LOOP
-    IF r.ord = 2 THEN
-      EXECUTE r.def;
-    ELSE
-      EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', r.tbl, r.name, r.def);
-    END IF;
-  END LOOP;
+  PERFORM pg_temp.recreate_set_aside(NULL);
   FOR r IN SELECT DISTINCT tbl FROM stage_rebuild ORDER BY tbl LOOP
     EXECUTE format('ANALYZE %s', r.tbl);
   END LOOP;

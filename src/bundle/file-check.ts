@@ -224,27 +224,33 @@ export function incompleteTail(buf: Buffer, from: number): number {
   return 0;
 }
 
+/** What sees each chunk of a file, then its end; either may throw to fail the reading (verify.ts: fileWatcher). */
+export interface ChunkWatcher {
+  update(chunk: Buffer): void;
+  end(): void;
+}
+
 /**
- * A pass-through stream that runs a FileCheck over what flows through it. `judge` sees the scan as
- * soon as a CSV problem is found (complete = false) and once the whole file went through
- * (complete = true); throwing fails the stream, so a COPY fed by it is aborted.
+ * A pass-through stream that shows what flows through it to `watch`; a throw fails the stream, so
+ * a COPY fed by it is aborted.
  */
-export function checkingStream(check: FileCheck, judge: (scan: FileScan, complete: boolean) => void): Transform {
-  const judged = (complete: boolean, done: TransformCallback, chunk?: Buffer) => {
-    try {
-      if (complete || check.firstProblem) judge(check.finish(), complete);
-      done(null, chunk);
-    } catch (err) {
-      done(err as Error);
-    }
-  };
+export function checkingStream(watch: ChunkWatcher): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
-      check.update(chunk);
-      judged(false, done, chunk);
+      try {
+        watch.update(chunk);
+        done(null, chunk);
+      } catch (err) {
+        done(err as Error);
+      }
     },
     flush(done: TransformCallback) {
-      judged(true, done);
+      try {
+        watch.end();
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
     },
   });
 }

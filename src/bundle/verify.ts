@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BundleError } from '../errors.js';
 import { ALIAS_COLUMNS, ENRICHMENT_COLUMNS, KEY_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { csvHeader } from './csv.js';
-import { FileCheck, checkingStream, type FileScan } from './file-check.js';
+import { FileCheck, checkingStream, type ChunkWatcher, type FileScan } from './file-check.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, bundleDigest, type Manifest } from './manifest.js';
 
 /**
@@ -153,18 +153,17 @@ export function judgeScan(f: ExpectedFile, scan: FileScan, complete: boolean): v
 
 /** A read stream of a bundle file that fails (BundleError) as soon as its content does not match `f`. */
 export function checkedReadStream(dir: string, f: ExpectedFile, highWaterMark?: number): NodeJS.ReadableStream {
-  const check = new FileCheck(f.columns?.length);
   const source = createReadStream(path.join(dir, ...f.path.split('/')), { highWaterMark });
-  const checker = checkingStream(check, (scan, complete) => judgeScan(f, scan, complete));
+  const checker = checkingStream(fileWatcher(f));
   source.on('error', (err) => checker.destroy(err));
   return source.pipe(checker);
 }
 
 /**
- * checkedReadStream's check for a file read some other way (src/load/file-pump.ts): `update` with
- * each chunk, `end` after the last; either throws as that stream fails.
+ * The check of a bundle file as it is read (checkedReadStream, src/load/file-pump.ts): judged as
+ * soon as FileCheck finds a CSV problem, and once the whole file went through.
  */
-export function fileWatcher(f: ExpectedFile): { update(chunk: Buffer): void; end(): void } {
+export function fileWatcher(f: ExpectedFile): ChunkWatcher {
   const check = new FileCheck(f.columns?.length);
   return {
     update(chunk) {

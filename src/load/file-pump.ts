@@ -1,11 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-
-/** What a pump shows each chunk it read, then the end of the file (either may throw: the pump's error). */
-export interface ChunkWatcher {
-  update(chunk: Buffer): void;
-  end(): void;
-}
+import type { ChunkWatcher } from '../bundle/file-check.js';
 
 /**
  * Reads `file` into `into`, and ends it, through ONE buffer of `chunkSize` bytes: the next read

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +6,6 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { fileWatcher } from '../../src/bundle/verify.js';
-import { createHash } from 'node:crypto';
 import { pumpFile } from '../../src/load/file-pump.js';
 import { CsvToCopyText } from '../../src/load/csv-to-copy-text.js';
 
