@@ -13,7 +13,7 @@ import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, connectionLost, copyFile, dropConnection, pipeCopy, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
 import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, BINARY_FORMAT, copyStatement, dataCopies, DIRECT_FORMAT, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
-import { lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK, RecordSet } from './not-vulnerable-filter.js';
+import { LeftOutRecords, lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK, RecordSet } from './not-vulnerable-filter.js';
 import { CsvToCopyBinary } from './csv-to-copy-binary.js';
 import { CsvToCopyText, LineNumbers, type CsvCheck, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
@@ -414,7 +414,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const copyStep = async (step: CopyStep, o: {
       into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
       numbering?: () => Numbering; through?: () => Transform; via?: { client: pg.Client; phases: Phases }; check?: ExpectedFile;
-      binary?: { columns: readonly string[]; ids?: () => LineNumbers };
+      binary?: { columns: readonly string[]; ids?: () => LineNumbers; leaveOut?: LeftOutRecords };
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
@@ -427,7 +427,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (text) {
           // A file checked only now: its CSV by the conversion, if there is one (csvCheckOf).
           const check = o.check && csvCheckOf(o.check);
-          const converter = o.binary ? new CsvToCopyBinary(step.file, o.binary.columns, o.binary.ids?.(), check) : new CsvToCopyText(step.file, o.numbering?.(), check);
+          const converter = o.binary ? new CsvToCopyBinary(step.file, o.binary.columns, o.binary.ids?.(), check, o.binary.leaveOut) : new CsvToCopyText(step.file, o.numbering?.(), check);
           if (source) {
             source.on('error', (err: Error) => converter.destroy(err));
             source = source.pipe(converter);
@@ -549,30 +549,30 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const copyWithoutNotVulnerable = async (step: CopyStep, deferredCheck: ExpectedFile | undefined, shift: number) => {
       const rows = manifestRows.get(step.file)?.rows ?? 0;
       checkIdRange(shift, rows);
-      const read = (output: 'kept' | 'dropped') => {
-        const filter = new NotVulnerableFilter(step.file, output, shift, output === 'kept' ? rows : undefined);
-        const source: NodeJS.ReadableStream = output === 'kept' && deferredCheck
-          ? checkedReadStream(opts.bundle, deferredCheck, READ_CHUNK) : createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
-        source.on('error', (err: Error) => filter.destroy(err));
-        return { filter, stream: source.pipe(filter) };
-      };
-      let kept: NotVulnerableFilter | undefined;
+      // In COPY's binary format, as on a schema with the column, without it and its "t" records.
+      const left = new LeftOutRecords(rows);
       await copyStep(step, {
         into: directCopy(step, false),
-        source: () => { const r = read('kept'); kept = r.filter; return r.stream; },
-        expected: () => rows - kept!.dropped,
+        binary: { columns: step.columns, ids: () => new LineNumbers(shift), leaveOut: left },
+        check: deferredCheck,
+        expected: () => rows - left.count,
         lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
       });
-      if (kept!.dropped === 0) return;
-      directLeftOut = kept!.leftOut;
+      if (left.count === 0) return;
+      directLeftOut = left.set;
       let again: NotVulnerableFilter | undefined;
       await copyStep(leftOutCopy(step), {
         phase: `copy:${step.file}:left-out`,
         before: () => runSql(client, 'left-out-updater', { updater: step.updater }),
-        source: () => { const r = read('dropped'); again = r.filter; return r.stream; },
-        expected: kept!.dropped,
+        source: () => {
+          again = new NotVulnerableFilter(step.file);
+          const source = createReadStream(abs(step.file), { highWaterMark: READ_CHUNK });
+          source.on('error', (err: Error) => again!.destroy(err));
+          return source.pipe(again);
+        },
+        expected: left.count,
         after: async () => {
-          if (again!.droppedDigest() !== kept!.droppedDigest()) {
+          if (again!.left.digest() !== left.digest()) {
             throw new BundleError(`${step.file} changed while it was being loaded (its "not vulnerable" records differ between two reads)`, { place: { file: step.file } });
           }
         },

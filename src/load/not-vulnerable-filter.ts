@@ -12,12 +12,47 @@ import { BundleError } from '../errors.js';
 export const READ_CHUNK = 1 << 20;
 
 /**
- * A bundle vulnerability CSV for a Clair schema without vuln.not_vulnerable (< 18), as a stream:
- * `kept` gives the file without its last column, and without the "not vulnerable" records (which
- * such a Clair would read as vulnerabilities; sql/load/drop-not-vulnerable.sql leaves them out of
- * staged files the same way), each record with its id (`shift` + its record number) in a first
- * column, for a COPY straight into vuln; `dropped` gives one CSV line per record left out: its
- * hash field and its record number (from 1), for stage_left_out.
+ * The records of a vulnerability file that a schema without vuln.not_vulnerable (< 18) leaves out,
+ * as one read of the file found them: how many, which (by record number, when given the file's
+ * record count), and a digest of their hashes and numbers, on which two reads of one file must
+ * agree (NotVulnerableFilter, CsvToCopyBinary).
+ */
+export class LeftOutRecords {
+  count = 0;
+  readonly set: RecordSet | undefined;
+  private readonly hash = createHash('sha256');
+  private pending: string[] = [];
+
+  constructor(records?: number) {
+    if (records !== undefined) this.set = new RecordSet(records);
+  }
+
+  /** Record `n` (from 1), whose hash field holds `hash` (`\x…`), is left out. */
+  add(n: number, hash: string): void {
+    this.count++;
+    this.set?.add(n);
+    this.pending.push(`${hash.toLowerCase()},${n}\n`);
+    if (this.pending.length >= 4096) this.flush();
+  }
+
+  digest(): string {
+    this.flush();
+    return this.hash.copy().digest('hex');
+  }
+
+  private flush(): void {
+    if (this.pending.length) this.hash.update(this.pending.join(''));
+    this.pending = [];
+  }
+}
+
+/**
+ * The records of a bundle vulnerability CSV that a Clair schema without vuln.not_vulnerable (< 18)
+ * leaves out (its "not vulnerable" records, which such a Clair would read as vulnerabilities;
+ * sql/load/drop-not-vulnerable.sql leaves them out of staged files the same way), as a stream: one
+ * CSV line per record left out, its hash field and its record number (from 1), for stage_left_out.
+ * The COPY straight into vuln leaves them out as it converts the file (CsvToCopyBinary: leaveOut);
+ * `left` notes them as that does, for the two reads to be compared.
  *
  * The bundle writer (src/bundle/csv.ts) quotes every string and ends records with '\n', and
  * not_vulnerable, the last column, is never NULL: every record ends with `,"t"\n` or `,"f"\n`.
@@ -25,29 +60,19 @@ export const READ_CHUNK = 1 << 20;
  * other '\n' belongs to a field.
  */
 export class NotVulnerableFilter extends Transform {
-  /** Records read; records left out. */
+  /** Records read. */
   records = 0;
-  dropped = 0;
-  /** sha256 of the `dropped` output, computed in both modes: two reads of one file must agree. */
-  private readonly droppedHash = createHash('sha256');
-  /** The records left out (by record number), when asked for: one bit per record of the file. */
-  readonly leftOut: RecordSet | undefined;
+  /** The records left out. */
+  readonly left = new LeftOutRecords();
   private carry: Buffer | null = null;
   private header = true;
 
-  /** `records`: the file's record count, to note which records are left out (`leftOut`). */
-  constructor(private readonly file: string, private readonly output: 'kept' | 'dropped', private readonly shift = 0, records?: number) {
+  constructor(private readonly file: string) {
     super();
-    if (records !== undefined) this.leftOut = new RecordSet(records);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const kept = this.output === 'kept';
-    let head = '';
-    /** Kept records: their ids, and where each starts and ends (before its `,"f"`). */
-    const ids: string[] = [];
-    const spans: number[] = [];
     const lines: string[] = [];
     let start = 0;
     let pos = 0;
@@ -58,12 +83,10 @@ export class NotVulnerableFilter extends Transform {
         done();
         return;
       }
-      const header = buf.toString('utf8', 0, nl);
-      if (!header.endsWith(',"not_vulnerable"')) {
+      if (!buf.toString('utf8', 0, nl).endsWith(',"not_vulnerable"')) {
         done(new BundleError(`${this.file} line 1: the header does not end with the not_vulnerable column`, { place: { file: this.file, record: 'line 1' } }));
         return;
       }
-      head = `"id",${header.slice(0, -',"not_vulnerable"'.length)}\n`;
       this.header = false;
       start = pos = nl + 1;
     }
@@ -77,39 +100,15 @@ export class NotVulnerableFilter extends Transform {
       if (flag !== 0x74 && flag !== 0x66) continue;
       this.records++;
       if (flag === 0x74) {
-        this.dropped++;
-        this.leftOut?.add(this.records);
-        lines.push(`${buf.toString('latin1', start, buf.indexOf(0x2c, start))},${this.records}\n`);
-      } else if (kept) {
-        ids.push(`${this.shift + this.records},`);
-        spans.push(start, nl - 4);
+        const hash = buf.toString('latin1', start, buf.indexOf(0x2c, start));
+        this.left.add(this.records, hash.length >= 2 && hash.startsWith('"') && hash.endsWith('"') ? hash.slice(1, -1) : hash);
+        lines.push(`${hash},${this.records}\n`);
       }
       start = pos;
     }
     this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
-    if (kept && (head || ids.length)) {
-      let size = head.length;
-      for (let i = 0; i < ids.length; i++) size += ids[i].length + spans[2 * i + 1] - spans[2 * i] + 1;
-      const out = Buffer.allocUnsafe(size);
-      let at = out.write(head, 0, 'latin1');
-      for (let i = 0; i < ids.length; i++) {
-        at += out.write(ids[i], at, 'latin1');
-        at += buf.copy(out, at, spans[2 * i], spans[2 * i + 1]);
-        out[at++] = 10;
-      }
-      this.push(out);
-    }
-    if (lines.length) {
-      const text = lines.join('');
-      this.droppedHash.update(text);
-      if (!kept) this.push(text);
-    }
+    if (lines.length) this.push(lines.join(''));
     done();
-  }
-
-  /** The sha256 of the dropped records' lines (after the end of the stream). */
-  droppedDigest(): string {
-    return this.droppedHash.copy().digest('hex');
   }
 
   override _flush(done: TransformCallback): void {
@@ -141,13 +140,13 @@ export class RecordSet {
 
 /**
  * The file line (COPY's numbering: the header is line 1, each record one line) of the `kept`-th
- * record a `kept` filter passed on, for a COPY error in the filtered stream: the kept-th record
- * whose number is not among the dropped ones.
+ * record the COPY straight into vuln took (CsvToCopyBinary: leaveOut), for a COPY error there: the
+ * kept-th record whose number is not among the ones left out.
  */
 export async function lineOfKeptRecord(abs: string, file: string, kept: number): Promise<number> {
   let record = kept;
   let rest = '';
-  const filter = new NotVulnerableFilter(file, 'dropped');
+  const filter = new NotVulnerableFilter(file);
   const source = createReadStream(abs, { highWaterMark: READ_CHUNK });
   source.on('error', (err) => filter.destroy(err));
   for await (const chunk of source.pipe(filter) as AsyncIterable<Buffer>) {

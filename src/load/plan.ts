@@ -82,11 +82,11 @@ export function keyCopies(manifest: Manifest): CopyStep[] {
 /**
  * The COPY of a vulnerability file straight into vuln, instead of into stage_vuln. A schema without
  * vuln.not_vulnerable (< 18) gets the file without that column and without the records it leaves
- * out, and with each record's id first (src/load/not-vulnerable-filter.ts); `numbered`: the file
- * with each record's id last (LineNumbers, src/load/csv-to-copy-text.ts).
+ * out (src/load/csv-to-copy-binary.ts: leaveOut), and with each record's id last; `numbered`: the
+ * file with each record's id last (LineNumbers, src/load/csv-to-copy-text.ts).
  */
 export function directCopy(step: CopyStep, hasNotVulnerable: boolean, numbered = false): CopyStep {
-  const columns = hasNotVulnerable ? (numbered ? [...step.columns, 'id'] : step.columns) : ['id', ...step.columns.filter((c) => c !== 'not_vulnerable')];
+  const columns = hasNotVulnerable ? (numbered ? [...step.columns, 'id'] : step.columns) : [...step.columns.filter((c) => c !== 'not_vulnerable'), 'id'];
   return { ...step, table: 'vuln', format: DIRECT_FORMAT, columns };
 }
 

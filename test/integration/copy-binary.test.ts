@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
 import { CsvToCopyBinary } from '../../src/load/csv-to-copy-binary.js';
 import { LineNumbers } from '../../src/load/csv-to-copy-text.js';
+import { LeftOutRecords, NotVulnerableFilter } from '../../src/load/not-vulnerable-filter.js';
 import { issuedColumn } from '../../src/model/go-time.js';
 import { rangeLiteral } from '../../src/model/version.js';
 import { chunksOf } from '../helpers/chunks.js';
@@ -81,5 +82,52 @@ describe('CsvToCopyBinary: a vulnerability CSV in COPY binary format', () => {
     await client.query(TABLE('by_binary'));
     const csv = Buffer.from(csvHeader([...COLUMNS]) + edit(records[0]) + records.slice(1).join(''));
     await expect(copyBinary('by_binary', 5, csv)).rejects.toThrow(message);
+  });
+
+  // A schema without vuln.not_vulnerable (< 18): that column is not copied, nor the records whose value is "t".
+  const KEPT = COLUMNS.filter((c) => c !== 'not_vulnerable');
+  // Descriptions holding what ends a record, inside quotes (the listing of the left-out records reads by that).
+  const TRICKY = Buffer.from(csvHeader([...COLUMNS]) + [...records.slice(0, 20),
+    csvLine(['\\x' + 'aa'.repeat(16), 'ends like a record,"t"\nand goes on', issuedColumn(''), rangeLiteral(null), 't']),
+    csvLine(['\\x' + 'bb'.repeat(16), 'two\nlines,"f"\n', issuedColumn(''), rangeLiteral(null), 'f']), ...records.slice(20)].join(''));
+
+  async function copyLeavingOut(chunk: number, csv: Buffer, left: LeftOutRecords): Promise<number> {
+    const sink = client.query(copyFrom(`COPY by_binary (${KEPT.join(', ')}, id) FROM STDIN WITH (FORMAT binary)`));
+    await pipeline(Readable.from(chunksOf(csv, chunk)), new CsvToCopyBinary('vulnerabilities/x.csv', COLUMNS, new LineNumbers(1000), undefined, left), sink);
+    return sink.rowCount ?? 0;
+  }
+
+  it.each([1, 7, 61, 1 << 16])('leaves out not_vulnerable and the "t" records, as the listing of them does; the others keep their ids (chunks of %i bytes)', async (chunk) => {
+    await client.query(`${TABLE('by_csv')}; DROP TABLE IF EXISTS by_binary; CREATE TABLE by_binary (id bigint, hash bytea, description text,
+      issued timestamptz, vulnerable_range versionrange)`);
+    const sink = client.query(copyFrom(`COPY by_csv (${COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`));
+    await pipeline(Readable.from([TRICKY]), sink);
+    await client.query('UPDATE by_csv SET id = id - (SELECT min(id) FROM by_csv) + 1001');
+    const total = Number(sink.rowCount);
+    const left = new LeftOutRecords(total);
+    const copied = await copyLeavingOut(chunk, TRICKY, left);
+    const kept = (await client.query('SELECT id, hash, description, issued::text, vulnerable_range::text FROM by_csv WHERE NOT not_vulnerable ORDER BY id')).rows;
+    expect(kept.length).toBeGreaterThan(20);
+    expect(copied).toBe(kept.length);
+    expect(left.count).toBe(total - kept.length);
+    expect((await client.query('SELECT id, hash, description, issued::text, vulnerable_range::text FROM by_binary ORDER BY id')).rows).toEqual(kept);
+    // The records left out, by number (their ids are nobody's), and the same as NotVulnerableFilter lists.
+    const leftIds = (await client.query<{ n: number }>('SELECT (id - 1000)::int AS n FROM by_csv WHERE not_vulnerable ORDER BY id')).rows.map((r) => r.n);
+    expect(Array.from({ length: total + 2 }, (_, n) => n).filter((n) => left.set!.has(n))).toEqual(leftIds);
+    const listing = new NotVulnerableFilter('vulnerabilities/x.csv');
+    let listed = '';
+    for await (const c of Readable.from(chunksOf(TRICKY, 1000)).pipe(listing)) listed += c.toString();
+    expect(listed.split('\n').filter(Boolean).map((l) => Number(l.split(',')[1]))).toEqual(leftIds);
+    expect(left.digest()).toBe(listing.left.digest());
+  });
+
+  it.each([
+    ['a value of another spelling', (l: string) => l.replace(/"t"\n$/, '"maybe"\n'), /record 1: not_vulnerable "maybe" is not t or f, as a bundle holds it$/],
+    ['no value (NULL)', (l: string) => l.replace(/"t"\n$/, '\n'), /record 1: not_vulnerable NULL is not t or f, as a bundle holds it$/],
+    ['a record short of a field', (l: string) => l.replace(/,"t"\n$/, '\n'), /record 1: 4 fields, expected 5/],
+  ])('leaving out "not vulnerable" records, refuses %s, naming file and record (exit 3)', async (_what, edit, message) => {
+    await client.query('DROP TABLE IF EXISTS by_binary; CREATE TABLE by_binary (id bigint, hash bytea, description text, issued timestamptz, vulnerable_range versionrange)');
+    const csv = Buffer.from(csvHeader([...COLUMNS]) + edit(records[0]) + records.slice(1).join(''));
+    await expect(copyLeavingOut(5, csv, new LeftOutRecords())).rejects.toThrow(message);
   });
 });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { csvHeader, csvLine } from '../../src/bundle/csv.js';
 import { LineNumbers } from '../../src/load/csv-to-copy-text.js';
-import { lineOfKeptRecord, NotVulnerableFilter, RecordSet } from '../../src/load/not-vulnerable-filter.js';
+import { LeftOutRecords, lineOfKeptRecord, NotVulnerableFilter, RecordSet } from '../../src/load/not-vulnerable-filter.js';
 import { chunksOf } from '../helpers/chunks.js';
 
 const HEADER = csvHeader(['hash', 'description', 'not_vulnerable']);
@@ -19,31 +19,49 @@ const ROWS = [
   row('05', 'last', false),
 ];
 
-async function run(text: string, output: 'kept' | 'dropped', chunk: number, shift = 0, records?: number): Promise<{ out: string; filter: NotVulnerableFilter }> {
+async function run(text: string, chunk: number): Promise<{ out: string; filter: NotVulnerableFilter }> {
   const bytes = Buffer.from(text);
-  const filter = new NotVulnerableFilter('vulnerabilities/x.csv', output, shift, records);
+  const filter = new NotVulnerableFilter('vulnerabilities/x.csv');
   let out = '';
   for await (const c of Readable.from(chunksOf(bytes, chunk)).pipe(filter)) out += c.toString();
   return { out, filter };
 }
 
 describe('NotVulnerableFilter: a vulnerability CSV for a schema without not_vulnerable', () => {
-  it.each([1, 3, 7, 64, 1 << 16])('keeps the "f" records without the column and with their ids (shift + record number), and lists the "t" ones by number (chunks of %i bytes)', async (chunk) => {
+  it.each([1, 3, 7, 64, 1 << 16])('lists the "t" records by hash field and number, and notes them (chunks of %i bytes)', async (chunk) => {
     const text = HEADER + ROWS.join('');
-    const kept = await run(text, 'kept', chunk, 1000, ROWS.length);
-    expect(kept.out).toBe('"id","hash","description"\n1001,"\\x01","plain"\n1003,"\\x03","two\nlines,""f""\n"\n1005,"\\x05","last"\n');
-    expect([kept.filter.records, kept.filter.dropped]).toEqual([5, 2]);
-    // The records left out, by number, for their keys (LineNumbers gives them no id).
-    expect([0, 1, 2, 3, 4, 5, 6].filter((n) => kept.filter.leftOut!.has(n))).toEqual([2, 4]);
-    const ids = new LineNumbers(1000, kept.filter.leftOut);
-    expect(ROWS.map(() => ids.ordOf())).toEqual([1001, 0, 1003, 0, 1005]);
-    const dropped = await run(text, 'dropped', chunk);
+    const dropped = await run(text, chunk);
     expect(dropped.out).toBe('"\\x02",2\n"\\x04",4\n');
+    expect([dropped.filter.records, dropped.filter.left.count]).toEqual([5, 2]);
+    // The same notes, taken one by one, give the same digest (a second read is compared by it).
+    const same = new LeftOutRecords();
+    same.add(2, '\\x02');
+    same.add(4, '\\x04');
+    expect(dropped.filter.left.digest()).toBe(same.digest());
+    const other = new LeftOutRecords();
+    other.add(2, '\\x02');
+    other.add(5, '\\x04');
+    expect(dropped.filter.left.digest()).not.toBe(other.digest());
+  });
+
+  it('notes the records left out by number when given the count, and their ids are given to no other record', () => {
+    const left = new LeftOutRecords(5);
+    left.add(2, '\\x02');
+    left.add(4, '\\x04');
+    expect([0, 1, 2, 3, 4, 5, 6].filter((n) => left.set!.has(n))).toEqual([2, 4]);
+    const ids = new LineNumbers(1000, left.set);
+    expect(ROWS.map(() => ids.ordOf())).toEqual([1001, 0, 1003, 0, 1005]);
+    // Hex digits in either case are one hash.
+    const upper = new LeftOutRecords();
+    upper.add(2, '\\x0A');
+    const lower = new LeftOutRecords();
+    lower.add(2, '\\x0a');
+    expect(upper.digest()).toBe(lower.digest());
   });
 
   it('refuses a file whose last record does not end with the column, naming the record', async () => {
-    await expect(run(HEADER + ROWS[0] + '"\\x09","cut', 'kept', 8)).rejects.toThrow(/vulnerabilities\/x\.csv record 2: does not end with a not_vulnerable field/);
-    await expect(run('"hash","description"\n', 'kept', 8)).rejects.toThrow(/line 1: the header does not end with the not_vulnerable column/);
+    await expect(run(HEADER + ROWS[0] + '"\\x09","cut', 8)).rejects.toThrow(/vulnerabilities\/x\.csv record 2: does not end with a not_vulnerable field/);
+    await expect(run('"hash","description"\n', 8)).rejects.toThrow(/line 1: the header does not end with the not_vulnerable column/);
   });
 
   it('finds the file line of a kept record (COPY numbers the header 1)', async () => {
