@@ -52,6 +52,12 @@ export class CsvToCopyBinary extends CsvToCopyText {
     });
   }
 
+  /** The error for column `column`'s value (its first 80 bytes shown; none: NULL) that is not a `type` as the bundle writer writes it. */
+  private notAsHeld(column: number, type: Exclude<BinaryColumn, 'text'>, value: Buffer | undefined): Error {
+    const shown = value ? JSON.stringify(value.toString('utf8', 0, Math.min(value.length, 80))) : 'NULL';
+    return this.fail(`${this.columns[column]} ${shown} is not ${VALUE_FORMS[type]}, as a bundle holds it`);
+  }
+
   protected override convert(buf: Buffer): Buffer {
     const n = buf.length;
     const types = this.types;
@@ -127,8 +133,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
           const value = state !== START && o - lenAt === 5 ? out[lenAt + 4] : -1;
           if (value !== 0x74 && value !== 0x66) {
             this.state = state;
-            const text = state === START ? 'NULL' : JSON.stringify(out.toString('utf8', lenAt + 4, Math.min(o, lenAt + 84)));
-            throw this.fail(`${this.columns[commas]} ${text} is not ${VALUE_FORMS.bool}, as a bundle holds it`);
+            throw this.notAsHeld(commas, 'bool', state === START ? undefined : out.subarray(lenAt + 4, o));
           }
           left = value === 0x74;
           o = lenAt;
@@ -141,7 +146,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
           const end = VALUE_WRITERS[type](out, lenAt + 4, o, out, lenAt);
           if (end < 0) {
             this.state = state;
-            throw this.fail(`${this.columns[commas]} ${JSON.stringify(out.toString('utf8', lenAt + 4, Math.min(o, lenAt + 84)))} is not ${VALUE_FORMS[type]}, as a bundle holds it`);
+            throw this.notAsHeld(commas, type, out.subarray(lenAt + 4, o));
           }
           o = end;
         }
