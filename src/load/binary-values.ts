@@ -50,9 +50,12 @@ function daysInMonth(y: number, m: number): number {
   return m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
 }
 
-/** A hex digit's value, or -1. */
-function hex(b: number): number {
-  return b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : b >= 0x41 && b <= 0x46 ? b - 0x37 : -1;
+/** Each byte's value as a hex digit, or -1 (a table: the hash of every row goes through it). */
+const HEX = new Int8Array(256).fill(-1);
+for (let b = 0; b < 256; b++) {
+  if (b >= 0x30 && b <= 0x39) HEX[b] = b - 0x30;
+  else if (b >= 0x61 && b <= 0x66) HEX[b] = b - 0x57;
+  else if (b >= 0x41 && b <= 0x46) HEX[b] = b - 0x37;
 }
 
 /** A 32-bit integer (signed or not), big-endian, at out[o] (Buffer#writeInt32BE without its checks). */
@@ -81,8 +84,8 @@ export function writeBytea(buf: Buffer, from: number, to: number, out: Buffer, o
   if (to - from < 2 || buf[from] !== 0x5c || buf[from + 1] !== 0x78 || (to - from) % 2 !== 0) return -1;
   let w = o + 4;
   for (let k = from + 2; k < to; k += 2) {
-    const hi = hex(buf[k]);
-    const lo = hex(buf[k + 1]);
+    const hi = HEX[buf[k]];
+    const lo = HEX[buf[k + 1]];
     if (hi < 0 || lo < 0) return -1;
     out[w++] = (hi << 4) | lo;
   }

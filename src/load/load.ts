@@ -18,7 +18,7 @@ import { CsvToCopyBinary } from './csv-to-copy-binary.js';
 import { CsvToCopyText, LineNumbers, type CsvCheck, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { NameOrdinals } from './name-ordinals.js';
-import { RowKeyRows } from './row-key-rows.js';
+import { KeysToRowKeys } from './keys-to-row-keys.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
 import { pumpFile } from './file-pump.js';
@@ -254,7 +254,7 @@ async function planKeyed(client: pg.Client): Promise<Map<string, KeyedUpdater>> 
 
 /**
  * A big keys file: COPY parses every field it stores (the copied file's keys into row_key: digest and
- * id; RowKeyRows checks that every record has its six fields) and its row count is compared, so its
+ * id; KeysToRowKeys checks that every record has its six fields) and its row count is compared, so its
  * sha256 and size alone prove it is the builder's output; the checked stream skips its own CSV scan
  * (4× slower than hashing alone).
  */
@@ -717,7 +717,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     /**
      * The keys file of the updater copied straight into vuln, around record-keys.sql: when
      * direct-keys-begin.sql says so, COPYed after it straight into clair_bundle.row_key, each key
-     * with its row's id, the shift + its line number (node writes those: src/load/row-key-rows.ts;
+     * with its row's id, the shift + its line number (node writes those: src/load/keys-to-row-keys.ts;
      * none for a record a schema < 18 left out, which has no row: directLeftOut),
      * instead of copied into stage_row_key before it and inserted from there (8.9 M keys: one COPY
      * of 6 s by itself, where a COPY of 10-13 s and record-keys.sql's 5.4-8.7 s were). Otherwise
@@ -739,8 +739,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const check = deferred.get(keys.file);
       await copyStep(keys, {
         into: rowKeyCopy(keys), phase: `copy:${keys.file} (row keys)`,
-        numbering: () => new LineNumbers(shift, directLeftOut), through: () => new RowKeyRows(keys.file, keys.updater!),
-        source: () => (check ? checkedReadStream(opts.bundle, checksumOnly(check), READ_CHUNK) : undefined),
+        source: () => {
+          const file: NodeJS.ReadableStream = check
+            ? checkedReadStream(opts.bundle, checksumOnly(check), READ_CHUNK) : createReadStream(abs(keys.file), { highWaterMark: READ_CHUNK });
+          const rows = new KeysToRowKeys(keys.file, keys.updater!, new LineNumbers(shift, directLeftOut));
+          file.on('error', (err: Error) => rows.destroy(err));
+          return file.pipe(rows);
+        },
+        // (A binary COPY's "line" is its row: the record after the header.)
+        lineOf: async (line) => line + 1,
         expected: manifestRows.get(keys.file)?.rows,
       });
     };

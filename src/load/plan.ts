@@ -110,10 +110,11 @@ export function aliasNamesCopy(step: CopyStep): CopyStep {
 
 /**
  * The keys file of the updater copied straight into vuln as clair_bundle.row_key's rows (updater,
- * digest, vuln id: src/load/row-key-rows.ts; sql/load/direct-keys-begin.sql). Node loader only.
+ * digest, vuln id), which node writes in COPY's binary format (src/load/keys-to-row-keys.ts;
+ * sql/load/direct-keys-begin.sql). Node loader only.
  */
 export function rowKeyCopy(step: CopyStep): CopyStep {
-  return { file: step.file, table: 'clair_bundle.row_key', columns: ['updater', 'digest', 'vuln'], format: CSV_FORMAT, updater: step.updater };
+  return { file: step.file, table: 'clair_bundle.row_key', columns: ['updater', 'digest', 'vuln'], format: '(FORMAT binary)', updater: step.updater };
 }
 
 /**
