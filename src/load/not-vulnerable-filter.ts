@@ -22,9 +22,18 @@ export class LeftOutRecords {
   readonly set: RecordSet | undefined;
   private readonly hash = createHash('sha256');
   private pending: string[] = [];
+  /** The lines digested so far, while they take at most `keepBytes` (then none). */
+  private kept: Buffer[] | undefined;
+  private keptBytes = 0;
 
-  constructor(records?: number) {
+  /**
+   * `records`: the file's record count (for the set). `keepBytes`: the records' lines (hash and
+   * number, as NotVulnerableFilter writes them for stage_left_out) are kept up to that many bytes,
+   * for lines(), so a load copies them without reading the file again.
+   */
+  constructor(records?: number, private readonly keepBytes = 0) {
     if (records !== undefined) this.set = new RecordSet(records);
+    if (keepBytes > 0) this.kept = [];
   }
 
   /** Record `n` (from 1), whose hash field holds `hash` (`\x…`), is left out. */
@@ -40,9 +49,22 @@ export class LeftOutRecords {
     return this.hash.copy().digest('hex');
   }
 
+  /** The lines of every record left out (CSV: hash, number), when they fit in `keepBytes`. */
+  lines(): Buffer[] | undefined {
+    this.flush();
+    return this.kept;
+  }
+
   private flush(): void {
-    if (this.pending.length) this.hash.update(this.pending.join(''));
+    if (!this.pending.length) return;
+    const text = this.pending.join('');
+    this.hash.update(text);
     this.pending = [];
+    if (!this.kept) return;
+    const bytes = Buffer.from(text, 'latin1');
+    this.keptBytes += bytes.length;
+    if (this.keptBytes > this.keepBytes) this.kept = undefined;
+    else this.kept.push(bytes);
   }
 }
 

@@ -59,6 +59,20 @@ describe('NotVulnerableFilter: a vulnerability CSV for a schema without not_vuln
     expect(upper.digest()).toBe(lower.digest());
   });
 
+  it('keeps the records\' lines (hash, number) for stage_left_out while they fit in its budget, none once they do not', () => {
+    const lines = (left: LeftOutRecords) => left.lines()?.map((b) => b.toString('latin1')).join('');
+    const kept = new LeftOutRecords(10_000, 64 * 1024);
+    for (let n = 1; n <= 5000; n++) kept.add(n, `\\x${n.toString(16).padStart(4, '0').toUpperCase()}`);
+    const all = Array.from({ length: 5000 }, (_, i) => `\\x${(i + 1).toString(16).padStart(4, '0')},${i + 1}\n`).join('');
+    expect(lines(kept)).toBe(all);
+    // One byte short of them all: none (a second read finds them); the digest is the same.
+    const over = new LeftOutRecords(10_000, all.length - 1);
+    for (let n = 1; n <= 5000; n++) over.add(n, `\\x${n.toString(16).padStart(4, '0')}`);
+    expect(over.lines()).toBeUndefined();
+    expect(over.digest()).toBe(kept.digest());
+    expect(new LeftOutRecords(10).lines()).toBeUndefined();
+  });
+
   it('refuses a file whose last record does not end with the column, naming the record', async () => {
     await expect(run(HEADER + ROWS[0] + '"\\x09","cut', 8)).rejects.toThrow(/vulnerabilities\/x\.csv record 2: does not end with a not_vulnerable field/);
     await expect(run('"hash","description"\n', 8)).rejects.toThrow(/line 1: the header does not end with the not_vulnerable column/);
