@@ -15,6 +15,8 @@
 -- about 1.4 s of the backend, which bounds that COPY). NULL (an id without Clair's sequence, on
 -- schema >= 18): the COPY takes the column's default, in file order.
 CREATE TEMP TABLE stage_direct_plan (name text NOT NULL, file text NOT NULL, shift bigint) ON COMMIT DROP;
+-- A row when node checked the copied rows as it converted them (direct-checked.sql).
+CREATE TEMP TABLE stage_direct_checked (long_ids bigint[] NOT NULL) ON COMMIT DROP;
 DO $$
 DECLARE
   referencing regclass[] := ARRAY(SELECT DISTINCT conrelid::regclass FROM pg_constraint WHERE confrelid = 'vuln'::regclass AND contype = 'f');

@@ -1,9 +1,10 @@
 -- After the COPY straight into vuln (direct-begin.sql): vuln.hash_kind loses its default again,
 -- and the copied rows are read once for their ids and keys (stage_direct) and for what
 -- stage_vuln's constraints would have refused (create-staging.sql), reported like a COPY error:
--- file and line (ids follow the file's records: one COPY, and vuln's table lock keeps other writers
--- out; the loader wrote them, record n's id = stage_direct_plan.shift + n, unless vuln.id has no
--- sequence to reserve them from: then the COPY took the column's default).
+-- file and line; unless node checked them as it converted them (direct-checked.sql): then only
+-- their ids and keys are read. (Ids follow the file's records: one COPY, and vuln's table lock
+-- keeps other writers out; the loader wrote them, record n's id = stage_direct_plan.shift + n,
+-- unless vuln.id has no sequence to reserve them from: then the COPY took the column's default.)
 ALTER TABLE vuln ALTER COLUMN hash_kind DROP DEFAULT;
 -- Made anew by CREATE TABLE AS (create-staging.sql's stays empty otherwise; same columns), which
 -- writes millions of rows in bulk, faster than INSERT … SELECT into the empty one, and may read vuln
@@ -19,29 +20,47 @@ DO $$
 DECLARE
   n bigint;
 BEGIN
-  CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
-  SELECT v.id, v.hash, v.updater,
-    CASE
-      WHEN v.updater IS DISTINCT FROM (SELECT d.name FROM stage_direct_plan d)
-        THEN format('updater %s in the file of updater %s', coalesce(quote_literal(v.updater), 'NULL'), (SELECT d.name FROM stage_direct_plan d))
-      WHEN num_nulls(v.name, v.description, v.issued, v.links, v.severity, v.normalized_severity, v.package_name,
-        v.package_version, v.package_module, v.package_arch, v.package_kind, v.dist_id, v.dist_name, v.dist_version,
-        v.dist_version_code_name, v.dist_version_id, v.dist_arch, v.dist_cpe, v.dist_pretty_name, v.repo_name, v.repo_key,
-        v.repo_uri, v.fixed_in_version, v.arch_operation) > 0 THEN 'an empty unquoted field (NULL) where a value is required'
-      WHEN v.normalized_severity NOT IN ('Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical')
-        THEN format('normalized_severity %s is not one of Unknown, Negligible, Low, Medium, High, Critical', quote_literal(v.normalized_severity))
-      WHEN v.package_name = '' THEN 'package_name is empty'
-      WHEN v.package_kind NOT IN ('', 'source', 'binary', 'layer', 'ancestry')
-        THEN format('package_kind %s is not one of source, binary, layer, ancestry or empty', quote_literal(v.package_kind))
-      WHEN v.arch_operation NOT IN ('invalid', 'equals', 'not equals', 'pattern match')
-        THEN format('arch_operation %s is not one of invalid, equals, not equals, pattern match', quote_literal(v.arch_operation))
-    END AS problem,
-    -- As stage_vuln.lookup_bytes: prepare-merge.sql tries the rare long row against Clair's lookup index.
-    octet_length(v.package_name) + octet_length(v.dist_id) + octet_length(v.dist_name) + octet_length(v.dist_pretty_name)
-      + octet_length(v.dist_version) + octet_length(v.dist_version_id) + octet_length(v.package_module)
-      + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
-      + octet_length(v.repo_key) + octet_length(v.repo_uri) AS lookup_bytes
-  FROM vuln v;
+  IF EXISTS (SELECT 1 FROM stage_direct_checked) THEN
+    -- Node checked them as it converted the file (direct-checked.sql): only their ids and keys,
+    -- and the bytes of the long ones it noted (nearly always none: a constant).
+    IF (SELECT cardinality(c.long_ids) FROM stage_direct_checked c) = 0 THEN
+      CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
+      SELECT v.id, v.hash, v.updater, NULL::text AS problem, 0 AS lookup_bytes FROM vuln v;
+    ELSE
+      CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
+      SELECT v.id, v.hash, v.updater, NULL::text AS problem,
+        CASE WHEN v.id = ANY ((SELECT c.long_ids FROM stage_direct_checked c)::bigint[]) THEN
+          octet_length(v.package_name) + octet_length(v.dist_id) + octet_length(v.dist_name) + octet_length(v.dist_pretty_name)
+          + octet_length(v.dist_version) + octet_length(v.dist_version_id) + octet_length(v.package_module)
+          + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
+          + octet_length(v.repo_key) + octet_length(v.repo_uri) ELSE 0 END AS lookup_bytes
+      FROM vuln v;
+    END IF;
+  ELSE
+    CREATE TEMP TABLE stage_direct ON COMMIT DROP AS
+    SELECT v.id, v.hash, v.updater,
+      CASE
+        WHEN v.updater IS DISTINCT FROM (SELECT d.name FROM stage_direct_plan d)
+          THEN format('updater %s in the file of updater %s', coalesce(quote_literal(v.updater), 'NULL'), (SELECT d.name FROM stage_direct_plan d))
+        WHEN num_nulls(v.name, v.description, v.issued, v.links, v.severity, v.normalized_severity, v.package_name,
+          v.package_version, v.package_module, v.package_arch, v.package_kind, v.dist_id, v.dist_name, v.dist_version,
+          v.dist_version_code_name, v.dist_version_id, v.dist_arch, v.dist_cpe, v.dist_pretty_name, v.repo_name, v.repo_key,
+          v.repo_uri, v.fixed_in_version, v.arch_operation) > 0 THEN 'an empty unquoted field (NULL) where a value is required'
+        WHEN v.normalized_severity NOT IN ('Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical')
+          THEN format('normalized_severity %s is not one of Unknown, Negligible, Low, Medium, High, Critical', quote_literal(v.normalized_severity))
+        WHEN v.package_name = '' THEN 'package_name is empty'
+        WHEN v.package_kind NOT IN ('', 'source', 'binary', 'layer', 'ancestry')
+          THEN format('package_kind %s is not one of source, binary, layer, ancestry or empty', quote_literal(v.package_kind))
+        WHEN v.arch_operation NOT IN ('invalid', 'equals', 'not equals', 'pattern match')
+          THEN format('arch_operation %s is not one of invalid, equals, not equals, pattern match', quote_literal(v.arch_operation))
+      END AS problem,
+      -- As stage_vuln.lookup_bytes: prepare-merge.sql tries the rare long row against Clair's lookup index.
+      octet_length(v.package_name) + octet_length(v.dist_id) + octet_length(v.dist_name) + octet_length(v.dist_pretty_name)
+        + octet_length(v.dist_version) + octet_length(v.dist_version_id) + octet_length(v.package_module)
+        + octet_length(v.dist_version_code_name) + octet_length(v.repo_name) + octet_length(v.dist_arch) + octet_length(v.dist_cpe)
+        + octet_length(v.repo_key) + octet_length(v.repo_uri) AS lookup_bytes
+    FROM vuln v;
+  END IF;
   GET DIAGNOSTICS n = ROW_COUNT;
   INSERT INTO stage_direct_copied VALUES (n);
 END
@@ -64,6 +83,10 @@ DO $$
 DECLARE
   bad record;
 BEGIN
+  -- (Nothing to find when node checked them: no scan of millions of rows.)
+  IF EXISTS (SELECT 1 FROM stage_direct_checked) THEN
+    RETURN;
+  END IF;
   SELECT s.id, s.problem INTO bad FROM stage_direct s WHERE s.problem IS NOT NULL ORDER BY s.id LIMIT 1;
   IF FOUND THEN
     -- Record n is on line n + 1 (the header is line 1).

@@ -1,4 +1,5 @@
 import type { LeftOutRecords } from './not-vulnerable-filter.js';
+import type { CopiedRowChecks } from './copied-row-checks.js';
 import { BINARY_SIGNATURE, BINARY_TRAILER, binaryColumns, int32, MAX_VALUE_BYTES, VALUE_FORMS, VALUE_WRITERS, writeBigint, type BinaryColumn } from './binary-values.js';
 import {
   AFTER_QUOTE, COMMA, CR, CR_OUTSIDE_QUOTES, CsvToCopyText, grown, NEWLINE, QUOTE, QUOTE_IN_UNQUOTED, QUOTED, SHORT_FIELD, START, STRAY_QUOTE,
@@ -35,10 +36,11 @@ export class CsvToCopyBinary extends CsvToCopyText {
    * `columns`: the file's, in order (their types: binaryColumns). `leaveOut`, for a Clair schema
    * without vuln.not_vulnerable (< 18): the file's last column, not_vulnerable, is not copied, and
    * a record whose value is "t" is not copied at all but noted there (its id, when numbered, is
-   * not given to another record).
+   * not given to another record). `rowChecks`: each copied record is held to what vuln's rows must
+   * be (src/load/copied-row-checks.ts); its problem fails the stream with file and record (exit 3).
    */
   constructor(file: string, private readonly columns: readonly string[], private readonly ids?: LineNumbers, check?: CsvCheck,
-    private readonly leaveOut?: LeftOutRecords) {
+    private readonly leaveOut?: LeftOutRecords, private readonly rowChecks?: CopiedRowChecks) {
     super(file, undefined, check);
     this.types = binaryColumns(columns);
     this.fields = columns.length;
@@ -63,6 +65,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
     const types = this.types;
     const fields = this.fields;
     const leaveOut = this.leaveOut;
+    const rowChecks = this.rowChecks;
     const count = fields - (leaveOut ? 1 : 0) + (this.ids ? 1 : 0);
     /** With `leaveOut`: the record ending is "not vulnerable" (its value "t"). */
     let left = false;
@@ -128,6 +131,8 @@ export class CsvToCopyBinary extends CsvToCopyText {
         // The field ends: NULL (empty and unquoted), its bytes, or its typed value.
         if (o + SLACK + n - i > out.length) out = grown(out, o, SLACK + n - i);
         const type = commas < fields ? types[commas] : 'text';
+        // The copied row's checks see the field's bytes as copied (a typed one's before conversion).
+        if (rowChecks && this.records > 0 && commas < fields) rowChecks.field(commas, out, lenAt + 4, o, state === START);
         if (leaveOut && b === NEWLINE && commas === fields - 1 && this.records > 0) {
           // not_vulnerable, which is not copied: "f", or "t" to leave the record out.
           const value = state !== START && o - lenAt === 5 ? out[lenAt + 4] : -1;
@@ -161,6 +166,11 @@ export class CsvToCopyBinary extends CsvToCopyText {
           this.checkRecord(fields, commas, lead, leadBytes);
           // (Every record takes its number, a record left out too.)
           const id = this.ids ? this.ids.ordOf() : 0;
+          const problem = rowChecks?.end(!left, id);
+          if (problem) {
+            this.state = state;
+            throw this.fail(problem);
+          }
           if (left) {
             // Noted by its hash, the record's first field (in binary by now), and dropped.
             const len = out.readInt32BE(recordAt + 2);

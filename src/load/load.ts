@@ -15,6 +15,7 @@ import { classifyDbError, connectionLost, copyFile, dropConnection, pipeCopy, ru
 import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, BINARY_FORMAT, copyStatement, dataCopies, DIRECT_FORMAT, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
 import { LeftOutRecords, lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK, RecordSet } from './not-vulnerable-filter.js';
 import { CsvToCopyBinary } from './csv-to-copy-binary.js';
+import { CopiedRowChecks } from './copied-row-checks.js';
 import { CsvToCopyText, LineNumbers, type CsvCheck, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { NameOrdinals } from './name-ordinals.js';
@@ -422,7 +423,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const copyStep = async (step: CopyStep, o: {
       into?: CopyStep; source?: () => NodeJS.ReadableStream | undefined; expected: number | (() => number) | undefined;
       numbering?: () => Numbering; through?: () => Transform; via?: { client: pg.Client; phases: Phases }; check?: ExpectedFile;
-      binary?: { columns: readonly string[]; ids?: () => LineNumbers; leaveOut?: LeftOutRecords };
+      binary?: { columns: readonly string[]; ids?: () => LineNumbers; leaveOut?: LeftOutRecords; checks?: CopiedRowChecks };
       before?: () => Promise<unknown>; after?: () => Promise<unknown>; phase?: string; lineOf?: (line: number) => Promise<number>;
     }) => {
       const t = Date.now();
@@ -435,7 +436,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         if (text) {
           // A file checked only now: its CSV by the conversion, if there is one (csvCheckOf).
           const check = o.check && csvCheckOf(o.check);
-          const converter = o.binary ? new CsvToCopyBinary(step.file, o.binary.columns, o.binary.ids?.(), check, o.binary.leaveOut) : new CsvToCopyText(step.file, o.numbering?.(), check);
+          const converter = o.binary ? new CsvToCopyBinary(step.file, o.binary.columns, o.binary.ids?.(), check, o.binary.leaveOut, o.binary.checks) : new CsvToCopyText(step.file, o.numbering?.(), check);
           if (source) {
             source.on('error', (err: Error) => converter.destroy(err));
             source = source.pipe(converter);
@@ -547,24 +548,36 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
     }
     /**
+     * The file copied straight into vuln in COPY's binary format: its rows checked by node as it
+     * converts them (src/load/copied-row-checks.ts), which direct-checked.sql tells direct-end.sql
+     * (unless too many were long to note: direct-end.sql checks them all again).
+     */
+    const rowChecks = (step: CopyStep) => new CopiedRowChecks(step.columns, step.updater!);
+    const checkedRows = async (checks: CopiedRowChecks) => {
+      if (checks.long) await runSql(client, 'direct-checked', { long_ids: checks.long });
+    };
+    /**
      * The file copied straight into a vuln without not_vulnerable (schema < 18): without that
      * column and without its "not vulnerable" records, which then go to stage_left_out (hash,
-     * record number) from a second read of the file, as drop-not-vulnerable.sql leaves staged ones
-     * out. Each copied record gets the id `shift` + its record number (direct-begin.sql reserved
-     * them). The first read checks the file as any copied file; the second must find the same
-     * records left out (compared by digest).
+     * record number), as drop-not-vulnerable.sql leaves staged ones out: from the lines the
+     * conversion noted (LeftOutRecords, in memory up to leftOutInMemoryBytes), else from a second
+     * read of the file. Each copied record gets the id `shift` + its record number (direct-begin.sql
+     * reserved them). The first read checks the file as any copied file; a second must find the
+     * same records left out (compared by digest).
      */
     const copyWithoutNotVulnerable = async (step: CopyStep, deferredCheck: ExpectedFile | undefined, shift: number) => {
       const rows = manifestRows.get(step.file)?.rows ?? 0;
       checkIdRange(shift, rows);
       // In COPY's binary format, as on a schema with the column, without it and its "t" records.
       const left = new LeftOutRecords(rows, opts.leftOutInMemoryBytes ?? LEFT_OUT_IN_MEMORY_BYTES);
+      const checks = rowChecks(step);
       await copyStep(step, {
         into: directCopy(step, false),
-        binary: { columns: step.columns, ids: () => new LineNumbers(shift), leaveOut: left },
+        binary: { columns: step.columns, ids: () => new LineNumbers(shift), leaveOut: left, checks },
         check: deferredCheck,
         expected: () => rows - left.count,
         lineOf: (line) => lineOfKeptRecord(abs(step.file), step.file, line - 1),
+        after: () => checkedRows(checks),
       });
       if (left.count === 0) return;
       directLeftOut = left.set;
@@ -674,14 +687,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const shift = straight?.shift == null ? undefined : Number(straight.shift);
       if (shift !== undefined) checkIdRange(shift, manifestRows.get(step.file)?.rows ?? 0);
       const into = straight ? directCopy(step, true, shift !== undefined) : undefined;
+      const checks = into && shift !== undefined ? rowChecks(step) : undefined;
       await copyStep(step, {
         into,
         // The file straight into vuln in COPY's binary format, which its backend parses in less time.
-        binary: into && shift !== undefined ? { columns: step.columns, ids: () => new LineNumbers(shift) } : undefined,
+        binary: checks ? { columns: step.columns, ids: () => new LineNumbers(shift!), checks } : undefined,
         source: k ? () => keyedSource(step, k) : undefined, check: k ? undefined : deferredCheck,
         // The checked stream counted the file's records; of a keyed updater, every row to be staged.
         expected: k ? (step.table === 'stage_vuln' ? k.staged : undefined) : manifestRows.get(step.file)?.rows,
-        after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : undefined,
+        after: step.mapping ? () => runSql(client, 'name-mapping', { mapping_name: step.mapping }) : checks ? () => checkedRows(checks) : undefined,
       });
       if (side?.failed) await side.done();
     }

@@ -1,0 +1,133 @@
+/**
+ * What a row copied straight into vuln is held to, as a staged row is by stage_vuln's constraints
+ * (sql/load/create-staging.sql), checked by node while it converts the file into COPY's binary
+ * format (CsvToCopyBinary) instead of by a scan of the copied rows afterwards (direct-end.sql, which
+ * still does when a file goes another way). For each record, its fields as they are copied (the
+ * bytes after CSV's quoting; NULL for an empty unquoted field): its updater is the file's, no text
+ * column but version_kind and vulnerable_range is NULL, normalized_severity, package_kind and
+ * arch_operation hold one of their values, package_name is not empty. The first problem of a record
+ * in that order is its problem (as direct-end.sql reports it). Also the bytes of the columns of
+ * Clair's vuln_lookup_idx: a record with more than LONG_LOOKUP_BYTES is noted by its id, for
+ * prepare-merge.sql to try against that index.
+ */
+
+/** More bytes than this in vuln_lookup_idx's columns: tried against the index (prepare-merge.sql). */
+export const LONG_LOOKUP_BYTES = 2000;
+/** The most records noted as long; past that, none are (direct-end.sql measures every row). */
+const MAX_LONG = 100_000;
+
+const SEVERITIES = ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'];
+const PACKAGE_KINDS = ['', 'source', 'binary', 'layer', 'ancestry'];
+const ARCH_OPERATIONS = ['invalid', 'equals', 'not equals', 'pattern match'];
+const LOOKUP_COLUMNS = new Set(['package_name', 'dist_id', 'dist_name', 'dist_pretty_name', 'dist_version', 'dist_version_id',
+  'package_module', 'dist_version_code_name', 'repo_name', 'dist_arch', 'dist_cpe', 'repo_key', 'repo_uri']);
+/** The columns that may be NULL (besides hash, which COPY refuses NULL, and not_vulnerable). */
+const NULLABLE = new Set(['hash', 'version_kind', 'vulnerable_range', 'not_vulnerable']);
+
+// Each column's checks (bits), and its value check (in the order of the problems' ranks).
+const REQUIRED = 1;
+const LOOKUP = 2;
+const UPDATER = 4;
+const ONE_OF = 8;
+const NOT_EMPTY = 16;
+
+// A record's problems by rank (lower first), as direct-end.sql's CASE orders them.
+const RANK_UPDATER = 0;
+const RANK_NULL = 1;
+const RANK_SEVERITY = 2;
+const RANK_PACKAGE_NAME = 3;
+const RANK_PACKAGE_KIND = 4;
+const RANK_ARCH_OPERATION = 5;
+const NO_PROBLEM = 6;
+
+export class CopiedRowChecks {
+  /** Ids of the records copied with more than LONG_LOOKUP_BYTES (none once more than MAX_LONG). */
+  long: number[] | undefined = [];
+  private readonly kinds: Uint8Array;
+  private readonly allowed: (Buffer[] | undefined)[];
+  private readonly ranks: Int8Array;
+  private readonly updater: Buffer;
+  private rank = NO_PROBLEM;
+  private problem = '';
+  private lookup = 0;
+
+  constructor(private readonly columns: readonly string[], private readonly updaterName: string) {
+    this.updater = Buffer.from(updaterName);
+    this.kinds = new Uint8Array(columns.length);
+    this.allowed = columns.map(() => undefined);
+    this.ranks = new Int8Array(columns.length).fill(NO_PROBLEM);
+    const oneOf = (i: number, values: string[], rank: number) => {
+      this.kinds[i] |= ONE_OF;
+      this.allowed[i] = values.map((v) => Buffer.from(v));
+      this.ranks[i] = rank;
+    };
+    columns.forEach((c, i) => {
+      if (!NULLABLE.has(c)) this.kinds[i] |= REQUIRED;
+      if (LOOKUP_COLUMNS.has(c)) this.kinds[i] |= LOOKUP;
+      if (c === 'updater') this.kinds[i] |= UPDATER;
+      if (c === 'normalized_severity') oneOf(i, SEVERITIES, RANK_SEVERITY);
+      if (c === 'package_kind') oneOf(i, PACKAGE_KINDS, RANK_PACKAGE_KIND);
+      if (c === 'arch_operation') oneOf(i, ARCH_OPERATIONS, RANK_ARCH_OPERATION);
+      if (c === 'package_name') this.kinds[i] |= NOT_EMPTY;
+    });
+  }
+
+  /** Field `column` of the open record: buf[from, to), or NULL (`isNull`). */
+  field(column: number, buf: Buffer, from: number, to: number, isNull: boolean): void {
+    const kind = this.kinds[column];
+    if (kind === 0) return;
+    if (isNull) {
+      if (kind & UPDATER) this.note(RANK_UPDATER, () => `updater NULL in the file of updater ${this.updaterName}`);
+      else if (kind & REQUIRED) this.note(RANK_NULL, () => `${this.columns[column]}: an empty unquoted field (NULL) where a value is required`);
+      return;
+    }
+    if (kind & LOOKUP) this.lookup += to - from;
+    if (kind & UPDATER && !same(buf, from, to, this.updater)) {
+      this.note(RANK_UPDATER, () => `updater ${shown(buf, from, to)} in the file of updater ${this.updaterName}`);
+    } else if (kind & ONE_OF && !this.allowed[column]!.some((v) => same(buf, from, to, v))) {
+      this.note(this.ranks[column], () => `${this.columns[column]} ${shown(buf, from, to)} is not one of ${this.allowedText(column)}`);
+    } else if (kind & NOT_EMPTY && to === from) this.note(RANK_PACKAGE_NAME, () => `${this.columns[column]} is empty`);
+  }
+
+  /**
+   * The open record ends: its problem (none: undefined), if it is `copied` (a record a schema < 18
+   * leaves out is not); a copied one's id is noted when it is long.
+   */
+  end(copied: boolean, id: number): string | undefined {
+    const problem = this.rank < NO_PROBLEM ? this.problem : undefined;
+    if (copied && !problem && this.lookup > LONG_LOOKUP_BYTES && this.long) {
+      if (this.long.length < MAX_LONG) this.long.push(id);
+      else this.long = undefined;
+    }
+    this.rank = NO_PROBLEM;
+    this.problem = '';
+    this.lookup = 0;
+    return copied ? problem : undefined;
+  }
+
+  private note(rank: number, problem: () => string): void {
+    if (rank < this.rank) {
+      this.rank = rank;
+      this.problem = problem();
+    }
+  }
+
+  /** As direct-end.sql words them: "a, b, c", or "a, b or empty". */
+  private allowedText(column: number): string {
+    const values = this.allowed[column]!.map((v) => v.toString());
+    const named = values.filter((v) => v !== '').join(', ');
+    return values.includes('') ? `${named} or empty` : named;
+  }
+}
+
+/** buf[from, to) holds exactly `value`'s bytes. */
+function same(buf: Buffer, from: number, to: number, value: Buffer): boolean {
+  if (to - from !== value.length) return false;
+  for (let k = 0; k < value.length; k++) if (buf[from + k] !== value[k]) return false;
+  return true;
+}
+
+/** A value for a message: its first 80 bytes, quoted. */
+function shown(buf: Buffer, from: number, to: number): string {
+  return JSON.stringify(buf.toString('utf8', from, Math.min(to, from + 80)));
+}
