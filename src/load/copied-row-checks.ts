@@ -21,24 +21,16 @@ const PACKAGE_KINDS = ['', 'source', 'binary', 'layer', 'ancestry'];
 const ARCH_OPERATIONS = ['invalid', 'equals', 'not equals', 'pattern match'];
 const LOOKUP_COLUMNS = new Set(['package_name', 'dist_id', 'dist_name', 'dist_pretty_name', 'dist_version', 'dist_version_id',
   'package_module', 'dist_version_code_name', 'repo_name', 'dist_arch', 'dist_cpe', 'repo_key', 'repo_uri']);
-/** The columns that may be NULL (besides hash, which COPY refuses NULL, and not_vulnerable). */
+/**
+ * Columns not held to a value here: hash (vuln refuses a NULL one in the COPY), version_kind and
+ * vulnerable_range (vuln may hold NULL), not_vulnerable (its own writer checks it).
+ */
 const NULLABLE = new Set(['hash', 'version_kind', 'vulnerable_range', 'not_vulnerable']);
 
-// Each column's checks (bits), and its value check (in the order of the problems' ranks).
-const REQUIRED = 1;
-const LOOKUP = 2;
-const UPDATER = 4;
-const ONE_OF = 8;
-const NOT_EMPTY = 16;
-
-// A record's problems by rank (lower first), as direct-end.sql's CASE orders them.
-const RANK_UPDATER = 0;
-const RANK_NULL = 1;
-const RANK_SEVERITY = 2;
-const RANK_PACKAGE_NAME = 3;
-const RANK_PACKAGE_KIND = 4;
-const RANK_ARCH_OPERATION = 5;
-const NO_PROBLEM = 6;
+/** Each column's checks, as bits. */
+const KIND = { required: 1, lookup: 2, updater: 4, oneOf: 8, notEmpty: 16 } as const;
+/** A record's problems by rank (lower first), as direct-end.sql's CASE orders them; `none` is none. */
+const RANK = { updater: 0, null: 1, severity: 2, packageName: 3, packageKind: 4, archOperation: 5, none: 6 } as const;
 
 export class CopiedRowChecks {
   /** Ids of the records copied with more than LONG_LOOKUP_BYTES (none once more than MAX_LONG). */
@@ -47,7 +39,7 @@ export class CopiedRowChecks {
   private readonly allowed: (Buffer[] | undefined)[];
   private readonly ranks: Int8Array;
   private readonly updater: Buffer;
-  private rank = NO_PROBLEM;
+  private rank: number = RANK.none;
   private problem = '';
   private lookup = 0;
 
@@ -55,20 +47,20 @@ export class CopiedRowChecks {
     this.updater = Buffer.from(updaterName);
     this.kinds = new Uint8Array(columns.length);
     this.allowed = columns.map(() => undefined);
-    this.ranks = new Int8Array(columns.length).fill(NO_PROBLEM);
-    const oneOf = (i: number, values: string[], rank: number) => {
-      this.kinds[i] |= ONE_OF;
+    this.ranks = new Int8Array(columns.length).fill(RANK.none);
+    const held = (i: number, values: string[], rank: number) => {
+      this.kinds[i] |= KIND.oneOf;
       this.allowed[i] = values.map((v) => Buffer.from(v));
       this.ranks[i] = rank;
     };
     columns.forEach((c, i) => {
-      if (!NULLABLE.has(c)) this.kinds[i] |= REQUIRED;
-      if (LOOKUP_COLUMNS.has(c)) this.kinds[i] |= LOOKUP;
-      if (c === 'updater') this.kinds[i] |= UPDATER;
-      if (c === 'normalized_severity') oneOf(i, SEVERITIES, RANK_SEVERITY);
-      if (c === 'package_kind') oneOf(i, PACKAGE_KINDS, RANK_PACKAGE_KIND);
-      if (c === 'arch_operation') oneOf(i, ARCH_OPERATIONS, RANK_ARCH_OPERATION);
-      if (c === 'package_name') this.kinds[i] |= NOT_EMPTY;
+      if (!NULLABLE.has(c)) this.kinds[i] |= KIND.required;
+      if (LOOKUP_COLUMNS.has(c)) this.kinds[i] |= KIND.lookup;
+      if (c === 'updater') this.kinds[i] |= KIND.updater;
+      if (c === 'normalized_severity') held(i, SEVERITIES, RANK.severity);
+      if (c === 'package_kind') held(i, PACKAGE_KINDS, RANK.packageKind);
+      if (c === 'arch_operation') held(i, ARCH_OPERATIONS, RANK.archOperation);
+      if (c === 'package_name') this.kinds[i] |= KIND.notEmpty;
     });
   }
 
@@ -77,16 +69,16 @@ export class CopiedRowChecks {
     const kind = this.kinds[column];
     if (kind === 0) return;
     if (isNull) {
-      if (kind & UPDATER) this.note(RANK_UPDATER, () => `updater NULL in the file of updater ${this.updaterName}`);
-      else if (kind & REQUIRED) this.note(RANK_NULL, () => `${this.columns[column]}: an empty unquoted field (NULL) where a value is required`);
+      if (kind & KIND.updater) this.note(RANK.updater, () => `updater NULL in the file of updater ${this.updaterName}`);
+      else if (kind & KIND.required) this.note(RANK.null, () => `${this.columns[column]}: an empty unquoted field (NULL) where a value is required`);
       return;
     }
-    if (kind & LOOKUP) this.lookup += to - from;
-    if (kind & UPDATER && !same(buf, from, to, this.updater)) {
-      this.note(RANK_UPDATER, () => `updater ${shown(buf, from, to)} in the file of updater ${this.updaterName}`);
-    } else if (kind & ONE_OF && !this.allowed[column]!.some((v) => same(buf, from, to, v))) {
+    if (kind & KIND.lookup) this.lookup += to - from;
+    if (kind & KIND.updater && !same(buf, from, to, this.updater)) {
+      this.note(RANK.updater, () => `updater ${shown(buf, from, to)} in the file of updater ${this.updaterName}`);
+    } else if (kind & KIND.oneOf && !oneOf(buf, from, to, this.allowed[column]!)) {
       this.note(this.ranks[column], () => `${this.columns[column]} ${shown(buf, from, to)} is not one of ${this.allowedText(column)}`);
-    } else if (kind & NOT_EMPTY && to === from) this.note(RANK_PACKAGE_NAME, () => `${this.columns[column]} is empty`);
+    } else if (kind & KIND.notEmpty && to === from) this.note(RANK.packageName, () => `${this.columns[column]} is empty`);
   }
 
   /**
@@ -94,12 +86,12 @@ export class CopiedRowChecks {
    * leaves out is not); a copied one's id is noted when it is long.
    */
   end(copied: boolean, id: number): string | undefined {
-    const problem = this.rank < NO_PROBLEM ? this.problem : undefined;
+    const problem = this.rank < RANK.none ? this.problem : undefined;
     if (copied && !problem && this.lookup > LONG_LOOKUP_BYTES && this.long) {
       if (this.long.length < MAX_LONG) this.long.push(id);
       else this.long = undefined;
     }
-    this.rank = NO_PROBLEM;
+    this.rank = RANK.none;
     this.problem = '';
     this.lookup = 0;
     return copied ? problem : undefined;
@@ -125,6 +117,12 @@ function same(buf: Buffer, from: number, to: number, value: Buffer): boolean {
   if (to - from !== value.length) return false;
   for (let k = 0; k < value.length; k++) if (buf[from + k] !== value[k]) return false;
   return true;
+}
+
+/** buf[from, to) holds one of `values` (a loop: this runs for three fields of every row). */
+function oneOf(buf: Buffer, from: number, to: number, values: readonly Buffer[]): boolean {
+  for (let k = 0; k < values.length; k++) if (same(buf, from, to, values[k])) return true;
+  return false;
 }
 
 /** A value for a message: its first 80 bytes, quoted. */
