@@ -72,11 +72,20 @@ function writeInt64(out: Buffer, o: number, n: number): void {
   int32(out, o + 4, n % 0x1_0000_0000);
 }
 
-/** A bigint column's value `n` (an id the loader numbers), its length first. */
-export function writeBigint(out: Buffer, o: number, n: number): number {
+/** An id the loader numbers (LineNumbers: 0 for none) as a bigint column's value, its length first; 0 as NULL. */
+export function writeId(out: Buffer, o: number, id: number): number {
+  if (id <= 0) {
+    int32(out, o, -1);
+    return o + 4;
+  }
   int32(out, o, 8);
-  writeInt64(out, o + 4, n);
+  writeInt64(out, o + 4, id);
   return o + 12;
+}
+
+/** A value for a message: buf[from, to), its first 80 bytes, quoted. */
+export function shownValue(buf: Buffer, from: number, to: number): string {
+  return JSON.stringify(buf.toString('utf8', from, Math.min(to, from + 80)));
 }
 
 /** `\x` and an even number of hex digits. */

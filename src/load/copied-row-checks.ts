@@ -1,3 +1,5 @@
+import { shownValue } from './binary-values.js';
+
 /**
  * What a row copied straight into vuln is held to, as a staged row is by stage_vuln's constraints
  * (sql/load/create-staging.sql), checked by node while it converts the file into COPY's binary
@@ -75,9 +77,9 @@ export class CopiedRowChecks {
     }
     if (kind & KIND.lookup) this.lookup += to - from;
     if (kind & KIND.updater && !same(buf, from, to, this.updater)) {
-      this.note(RANK.updater, () => `updater ${shown(buf, from, to)} in the file of updater ${this.updaterName}`);
+      this.note(RANK.updater, () => `updater ${shownValue(buf, from, to)} in the file of updater ${this.updaterName}`);
     } else if (kind & KIND.oneOf && !oneOf(buf, from, to, this.allowed[column]!)) {
-      this.note(this.ranks[column], () => `${this.columns[column]} ${shown(buf, from, to)} is not one of ${this.allowedText(column)}`);
+      this.note(this.ranks[column], () => `${this.columns[column]} ${shownValue(buf, from, to)} is not one of ${this.allowedText(column)}`);
     } else if (kind & KIND.notEmpty && to === from) this.note(RANK.packageName, () => `${this.columns[column]} is empty`);
   }
 
@@ -123,9 +125,4 @@ function same(buf: Buffer, from: number, to: number, value: Buffer): boolean {
 function oneOf(buf: Buffer, from: number, to: number, values: readonly Buffer[]): boolean {
   for (let k = 0; k < values.length; k++) if (same(buf, from, to, values[k])) return true;
   return false;
-}
-
-/** A value for a message: its first 80 bytes, quoted. */
-function shown(buf: Buffer, from: number, to: number): string {
-  return JSON.stringify(buf.toString('utf8', from, Math.min(to, from + 80)));
 }

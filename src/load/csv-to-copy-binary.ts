@@ -1,6 +1,6 @@
 import type { LeftOutRecords } from './not-vulnerable-filter.js';
 import type { CopiedRowChecks } from './copied-row-checks.js';
-import { BINARY_SIGNATURE, BINARY_TRAILER, binaryColumns, int32, MAX_VALUE_BYTES, VALUE_FORMS, VALUE_WRITERS, writeBigint, type BinaryColumn } from './binary-values.js';
+import { BINARY_SIGNATURE, BINARY_TRAILER, binaryColumns, int32, MAX_VALUE_BYTES, shownValue, VALUE_FORMS, VALUE_WRITERS, writeId, type BinaryColumn } from './binary-values.js';
 import {
   AFTER_QUOTE, COMMA, CR, CR_OUTSIDE_QUOTES, CsvToCopyText, grown, NEWLINE, QUOTE, QUOTE_IN_UNQUOTED, QUOTED, SHORT_FIELD, START, STRAY_QUOTE,
   UNQUOTED, type CsvCheck, type LineNumbers,
@@ -56,7 +56,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
 
   /** The error for column `column`'s value (its first 80 bytes shown; none: NULL) that is not a `type` as the bundle writer writes it. */
   private notAsHeld(column: number, type: Exclude<BinaryColumn, 'text'>, value: Buffer | undefined): Error {
-    const shown = value ? JSON.stringify(value.toString('utf8', 0, Math.min(value.length, 80))) : 'NULL';
+    const shown = value ? shownValue(value, 0, value.length) : 'NULL';
     return this.fail(`${this.columns[column]} ${shown} is not ${VALUE_FORMS[type]}, as a bundle holds it`);
   }
 
@@ -177,13 +177,7 @@ export class CsvToCopyBinary extends CsvToCopyText {
             leaveOut!.add(this.records, len < 0 ? '' : `\\x${out.toString('hex', recordAt + 6, recordAt + 6 + len)}`);
             o = recordAt;
             left = false;
-          } else if (this.ids) {
-            if (id > 0) o = writeBigint(out, o, id);
-            else {
-              int32(out, o, -1);
-              o += 4;
-            }
-          }
+          } else if (this.ids) o = writeId(out, o, id);
         }
         commas = 0;
         lead = 0;

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
-import { BINARY_SIGNATURE, BINARY_TRAILER, int32, writeBigint, writeBytea } from './binary-values.js';
+import { BINARY_SIGNATURE, BINARY_TRAILER, int32, shownValue, writeBytea, writeId } from './binary-values.js';
 import { COMMA, CR, CR_OUTSIDE_QUOTES, grown, NEWLINE, QUOTE, QUOTE_IN_UNQUOTED, STRAY_QUOTE, type LineNumbers } from './csv-to-copy-text.js';
 
 /** A keys file's fields (KEY_COLUMNS); the digest is the second. */
@@ -165,16 +165,11 @@ export class KeysToRowKeys extends Transform {
       for (let k = 0; k < prefix.length; k++) out[o++] = prefix[k];
       const w = escaped || digestNull ? -1 : writeBytea(buf, digestFrom, digestTo, out, o);
       if (w < 0) {
-        const shown = digestNull ? 'NULL' : JSON.stringify(buf.toString('utf8', digestFrom, Math.min(digestTo, digestFrom + 80)));
+        const shown = digestNull ? 'NULL' : shownValue(buf, digestFrom, digestTo);
         throw this.fail(`digest ${shown} is not \\x and hex digits, as a bundle holds it`);
       }
       o = w;
-      const id = this.ids.ordOf();
-      if (id > 0) o = writeBigint(out, o, id);
-      else {
-        int32(out, o, -1);
-        o += 4;
-      }
+      o = writeId(out, o, this.ids.ordOf());
       this.passed++;
     }
     this.next = start;
