@@ -1,10 +1,10 @@
 -- Initial load, node loader, after the second session copied the alias files (side-aliases-end.sql)
 -- and before this transaction takes them (take-side-aliases.sql): when link-aliases.sql would link
 -- the numbered rows of the updater copied straight into vuln as two numbers each (record number +
--- shift, name number + base), the loader has that session send those links (side-alias-links.sql,
--- side-self-links.sql) into a COPY of the link tables here instead: COPY writes rows in bulk, where
--- INSERT … SELECT writes them one by one (measured on 18 M links: 2.8 s against 11.3 s), and the
--- other session reads and sorts them on the core this one leaves idle.
+-- shift, name number + base), the loader sends those links, which node collected while that session
+-- copied the rows (src/load/alias-links.ts), into COPYs of the link tables instead: COPY writes rows
+-- in bulk, where INSERT … SELECT writes them one by one (measured on 18 M links: 2.8 s against
+-- 11.3 s), and node has them sorted as the link tables' primary keys are.
 -- Only in the case link-aliases.sql calls "apart" with numbered names, none stored yet, and no
 -- numbered row set aside there (no record left out, none given up to a staged updater). This step
 -- then does what link-aliases.sql would for those names: their namespaces, a block of alias's

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import { AppError, DatabaseError, LockBusyError, RefusedError } from '../errors.js';
 import { bindVariables, loadSql } from '../sql.js';
 
@@ -62,21 +62,6 @@ export async function copyFile(client: pg.ClientBase, statement: string, file: s
     throw err;
   }
   return stream.rowCount ?? 0;
-}
-
-/**
- * Sends the rows of `sql/load/<name>.sql` (a COPY … TO STDOUT) from one session into a COPY … FROM
- * STDIN of another, as they come; returns the rows copied in. A failure on either side ends both.
- */
-export async function pipeCopy(from: pg.ClientBase, name: string, to: pg.ClientBase, copyIn: string): Promise<number> {
-  const sink = to.query(copyFrom(copyIn));
-  try {
-    await pipeline(from.query(copyTo(loadSql(name))), sink);
-  } catch (err) {
-    if ((err as pg.DatabaseError).code) throw new StatementError(`sql/load/${name}.sql`, err as pg.DatabaseError);
-    throw err;
-  }
-  return sink.rowCount ?? 0;
 }
 
 /**

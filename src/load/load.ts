@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
-import { classifyDbError, connectionLost, copyFile, dropConnection, pipeCopy, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
+import { classifyDbError, connectionLost, copyFile, dropConnection, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
 import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, BINARY_FORMAT, copyStatement, dataCopies, DIRECT_FORMAT, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
 import { LeftOutRecords, lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK, RecordSet } from './not-vulnerable-filter.js';
 import { CsvToCopyBinary } from './csv-to-copy-binary.js';
@@ -19,6 +19,7 @@ import { CopiedRowChecks } from './copied-row-checks.js';
 import { CsvToCopyText, LineNumbers, type CsvCheck, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
 import { NameOrdinals } from './name-ordinals.js';
+import { AliasLinks } from './alias-links.js';
 import { KeysToRowKeys } from './keys-to-row-keys.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
@@ -327,6 +328,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   let sideTable = false;
   /** The cancel request its failure sent this session (which must land before the rollback). */
   let sideCancel: Promise<void> | undefined;
+  /** The links of the alias rows that session numbered, in files of their own until the load ends. */
+  let aliasLinks: AliasLinks | undefined;
   let history: { id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown } | undefined;
   const onAbort = () => {
     log.warn('stopping: cancelling the load and rolling back');
@@ -613,7 +616,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       let numbering: KeyOrdinals | undefined;
       // In the second session (schema >= 18, where link-aliases.sql reads the names it lists), their
       // names are numbered too: node has a core to spare there, the load's session none.
-      const names = aside && features.has_not_vulnerable ? new NameOrdinals(step.file) : undefined;
+      // Their links are collected on the way (src/load/alias-links.ts), for pipeAliases.
+      const numberNames = aside && features.has_not_vulnerable;
+      if (numberNames) {
+        aliasLinks = AliasLinks.create((err) => log.warn('no temporary files for the alias links: link-aliases.sql links those rows', { reason: err.message }));
+      }
+      const names = numberNames ? new NameOrdinals(step.file, undefined, aliasLinks) : undefined;
       await copyStep(step, {
         into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable, format: DIRECT_FORMAT } : step, !!names), via: aside?.via,
         check: deferredCheck,
@@ -625,6 +633,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       if (aside && names && listed) {
         await copyStep(aliasNamesCopy(step), { via: aside.via, source: () => listed, expected: names.count, phase: `copy:${step.file} (names)` });
       }
+      aliasLinks?.finish();
+      if (aliasLinks?.unusable) log.info('alias links not collected: link-aliases.sql links those rows', { file: step.file, reason: aliasLinks.unusable });
       log.info('aliases numbered by their vulnerability records', {
         file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows, ...(names ? { names: names.count } : {}),
       });
@@ -778,35 +788,41 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       });
     };
     /**
-     * The numbered alias rows' links, sent by the second session from the rows it copied into COPYs
-     * of the link tables here (sql/load/pipe-aliases-begin.sql), before this transaction takes
-     * those rows (take-side-aliases.sql renames their table, which that session could then not read).
+     * The links of the alias rows the second session numbered, which node collected while that
+     * session copied them (src/load/alias-links.ts), into COPYs of the link tables here
+     * (sql/load/pipe-aliases-begin.sql) in COPY's binary format, once that step gave their ids'
+     * shift and base (no links when it gives none, or none were collected: link-aliases.sql links
+     * those rows).
      */
-    const pipeAliases = async (a: Aside) => {
+    const pipeAliases = async () => {
+      const links = aliasLinks;
+      if (!links?.usable) return;
       const piped = Date.now();
       const [p] = await phases.run('pipe-aliases-begin', async () => {
         await runSql(client, 'check-side-visible');
         return runSql<{ shift: string; base: string }>(client, 'pipe-aliases-begin');
       }, { statements: 1 + statementCount('pipe-aliases-begin') });
       if (!p) return;
+      const shift = Number(p.shift);
+      const base = Number(p.base);
       const rows = await phases.run('pipe-aliases', async () => {
-        await runSql(a.via.client, 'side-link-numbers', { shift: p.shift, base: p.base });
-        let t = Date.now();
-        const links = await pipeCopy(a.via.client, 'side-alias-links', client, ALIAS_LINKS_COPY);
-        const linksMs = Date.now() - t;
-        t = Date.now();
-        const selves = await pipeCopy(a.via.client, 'side-self-links', client, SELF_LINKS_COPY);
-        const selvesMs = Date.now() - t;
+        const copy = async (statement: string, table: string, count: number, source: () => Readable) => {
+          const t = Date.now();
+          const n = await copyFile(client, statement, table, table, source());
+          if (n !== count) throw new Error(`${table}: COPY read ${n} links of ${count}`);
+          return [n, Date.now() - t];
+        };
+        const [aliases, aliasesMs] = await copy(ALIAS_LINKS_COPY, 'vulnerability_alias', links.linkCount, () => links.links(shift, base));
+        const [selves, selvesMs] = await copy(SELF_LINKS_COPY, 'vulnerability_self', links.selfCount, () => links.selfLinks(shift, base));
         await runSql(client, 'pipe-aliases-end');
-        return { links, selves, links_ms: linksMs, selves_ms: selvesMs };
-      }, { statements: 5 });
+        return { links: aliases, selves, links_ms: aliasesMs, selves_ms: selvesMs };
+      }, { statements: 3 });
       log.info('merged', { step: 'pipe-aliases', ms: Date.now() - piped, ...rows });
     };
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
       // The second session's rows, before the first step that reads them.
       if (aside?.aliases && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
-        const a = aside;
-        await takeAliases(aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? () => pipeAliases(a) : undefined);
+        await takeAliases(aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? pipeAliases : undefined);
         aside.aliases = undefined;
       }
       if (side && aside && !aside.aliases) {
@@ -871,6 +887,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    try {
+      aliasLinks?.remove();
+    } catch (err) {
+      log.warn('could not remove the alias links\' temporary files', { reason: (err as Error).message });
+    }
     await side?.end();
     await client.end().catch(() => undefined);
   }

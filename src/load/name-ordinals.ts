@@ -1,8 +1,12 @@
 import { Readable } from 'node:stream';
+import type { AliasLinks } from './alias-links.js';
 import { CopyTextRecords, writeNumber } from './csv-to-copy-text.js';
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
+const ZERO = 0x30;
+/** The kind 'self' as COPY's text format writes it. */
+const SELF = Buffer.from('self');
 /** Distinct names kept at most (about 40 bytes of memory each): past this many the numbering gives up. */
 export const MAX_NAMES = 1_000_000;
 
@@ -19,6 +23,9 @@ export const MAX_NAMES = 1_000_000;
  * always written the same way). Past `limit` distinct names it gives up: the rest get NULL and
  * `names()` is undefined, so the load looks every name up as before. A record without five fields
  * (which CsvToCopyText does not pass on from a checked bundle) fails the stream.
+ *
+ * `links`, if given, gets each record's link as it goes: its record number, its name's number and
+ * whether it is a 'self' (src/load/alias-links.ts).
  */
 export class NameOrdinals extends CopyTextRecords {
   /** The names, their bytes one after the other: name n (from 1) is at starts[n - 1] … starts[n]. */
@@ -29,7 +36,7 @@ export class NameOrdinals extends CopyTextRecords {
   private table = new Int32Array(1 << 17);
   private gaveUp = false;
 
-  constructor(private readonly file: string, private readonly limit = MAX_NAMES) {
+  constructor(private readonly file: string, private readonly limit = MAX_NAMES, private readonly links?: AliasLinks) {
     super();
   }
 
@@ -137,9 +144,11 @@ export class NameOrdinals extends CopyTextRecords {
       if (t1 < 0 || t1 >= end) throw this.malformed();
       o += buf.copy(out, o, i, t1 + 1);
       i = t1 + 1;
+      const kind = i;
       let b = 0;
       while (i < end && (b = buf[i]) !== TAB && b !== NEWLINE) out[o++] = buf[i++];
       if (b !== TAB) throw this.malformed();
+      const self = i - kind === SELF.length && buf.compare(SELF, 0, SELF.length, kind, i) === 0;
       out[o++] = TAB;
       const from = ++i;
       let h = 0x811c9dc5;
@@ -156,12 +165,18 @@ export class NameOrdinals extends CopyTextRecords {
       const to = i;
       out[o++] = TAB;
       i++;
-      while ((b = buf[i]) !== NEWLINE) out[o++] = buf[i++];
+      // The record number: digits, or `\N` (none: 0).
+      let record = 0;
+      while ((b = buf[i]) !== NEWLINE) {
+        record = b >= ZERO && b <= ZERO + 9 ? record * 10 + b - ZERO : 0;
+        out[o++] = buf[i++];
+      }
       i++;
       const ord = this.ordOf(buf, from, to, h);
       out[o++] = TAB;
       o = writeNumber(out, o, ord);
       out[o++] = NEWLINE;
+      this.links?.add(record, ord, self);
     }
     return out.subarray(0, o);
   }

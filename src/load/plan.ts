@@ -118,11 +118,12 @@ export function rowKeyCopy(step: CopyStep): CopyStep {
 }
 
 /**
- * The link tables' COPYs of the numbered alias rows' links, which the second session sends
- * (sql/load/pipe-aliases-begin.sql, side-alias-links.sql, side-self-links.sql). Node loader only.
+ * The link tables' COPYs of the numbered alias rows' links, which node collected while the second
+ * session copied those rows (src/load/alias-links.ts; sql/load/pipe-aliases-begin.sql), in COPY's
+ * binary format. Node loader only.
  */
-export const ALIAS_LINKS_COPY = 'COPY vulnerability_alias (vulnerability, alias) FROM STDIN';
-export const SELF_LINKS_COPY = 'COPY vulnerability_self (vulnerability, self) FROM STDIN';
+export const ALIAS_LINKS_COPY = 'COPY vulnerability_alias (vulnerability, alias) FROM STDIN (FORMAT binary)';
+export const SELF_LINKS_COPY = 'COPY vulnerability_self (vulnerability, self) FROM STDIN (FORMAT binary)';
 
 /** The records left out of a direct COPY on a schema < 18 (hash, record number), into stage_left_out. */
 export function leftOutCopy(step: CopyStep): CopyStep {

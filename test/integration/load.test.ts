@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger, silentLogger } from '../../src/log.js';
@@ -363,6 +363,49 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
       expect(await query(direct, names)).toEqual(await query(staged, names));
       expect((await query(direct, names)).some((r) => r.name === '2099-9999')).toBe(schema === 20);
     }
+  });
+
+  it('schema 20: the alias links are piped also when the second session ends after this one needs them; without a writable temporary directory for them, link-aliases.sql links those rows: the same tables; the links\' files are removed', async () => {
+    const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+    const piped = await clairDb(20);
+    const tmp = path.join(dir, '..', `${path.basename(dir)}-tmp`);
+    await mkdir(tmp);
+    const saved = process.env.TMPDIR;
+    const loadLogged = async (url: string) => {
+      const logged: { msg: string; step?: string; reason?: string }[] = [];
+      const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
+      await loadBundle({ ...opts(dir, url), log });
+      return logged;
+    };
+    let linked: { msg: string; step?: string; reason?: string; ms?: number }[];
+    let unlinked: typeof linked;
+    let late: typeof linked;
+    const unpiped = await clairDb(20);
+    const waited = await clairDb(20);
+    try {
+      process.env.TMPDIR = tmp;
+      linked = await loadLogged(piped);
+      // The second session done after this one reached link-aliases.sql (held by the test hook
+      // after its last copy of the file, before the links are complete): they are piped all the same.
+      process.env.CLAIR_BUNDLE_TEST_PAUSE = 'copy:aliases/debian%2Fupdater.csv (names):1500';
+      late = await loadLogged(waited);
+      delete process.env.CLAIR_BUNDLE_TEST_PAUSE;
+      // (A file where the directory should be: it cannot be written.)
+      process.env.TMPDIR = path.join(dir, 'manifest.json');
+      unlinked = await loadLogged(unpiped);
+    } finally {
+      process.env.TMPDIR = saved;
+      delete process.env.CLAIR_BUNDLE_TEST_PAUSE;
+    }
+    expect(linked.filter((l) => l.step === 'pipe-aliases')).toHaveLength(1);
+    expect(late.filter((l) => l.step === 'pipe-aliases')).toHaveLength(1);
+    expect(late.find((l) => l.step === 'wait-side-aliases')!.ms).toBeGreaterThan(500);
+    expect(await logicalDump(waited)).toBe(await logicalDump(piped));
+    expect(await readdir(tmp)).toEqual([]);
+    expect(unlinked.filter((l) => l.step === 'pipe-aliases')).toEqual([]);
+    expect(unlinked.filter((l) => l.msg.startsWith('no temporary files for the alias links'))).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('ENOTDIR') })]);
+    expect(await logicalDump(unpiped)).toBe(await logicalDump(piped));
   });
 
   it('schema 17: a record left out whose content a staged updater loads as a vulnerability: its aliases go to that row, as when staged', async () => {
