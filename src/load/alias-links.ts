@@ -89,7 +89,7 @@ function* linkRows(file: string, count: number, shift: number, base: number): Ge
       let v = 0;
       let scale = 1;
       for (;;) {
-        if (at >= have) throw new Error(`${file}: the link file ends inside a number`);
+        if (at >= have) throw new Error(`${file}: the link file ends before its ${count} links`);
         const b = input[at++];
         v += (b & 0x7f) * scale;
         if (b < 0x80) return v;
