@@ -1,9 +1,11 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { BINARY_SIGNATURE, BINARY_TRAILER, int32, writeId } from './binary-values.js';
 
+/** The links' directory: PREFIX<host name>-<process id>-<random>, in the temporary directory. */
+const PREFIX = 'clair-bundle-links-';
 /** Bytes written to a link file at a time, and read back at a time. */
 const CHUNK = 1 << 20;
 /** A varint of a number below 2^53 takes at most 8 bytes; a pair, 16. */
@@ -160,11 +162,16 @@ export class AliasLinks {
   private named = 0;
   private self = 0;
 
-  /** Undefined (`reason` says why) when the temporary directory cannot be written. */
+  /**
+   * Undefined (`reason` says why) when the temporary directory cannot be written. The directories
+   * that loads on this host left there when they were killed (kill -9: their process is gone) are
+   * removed first.
+   */
   static create(reason?: (err: Error) => void): AliasLinks | undefined {
+    removeLeftovers(os.tmpdir());
     let dir: string | undefined;
     try {
-      dir = mkdtempSync(path.join(os.tmpdir(), 'clair-bundle-links-'));
+      dir = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${os.hostname()}-${process.pid}-`));
       return new AliasLinks(dir);
     } catch (err) {
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -268,5 +275,38 @@ export class AliasLinks {
     } catch {
       // (removed again at the end of the load)
     }
+  }
+}
+
+/**
+ * Removes the links' directories in `tmp` of loads on this host whose process is gone (a container
+ * is a host of its own: its loads' processes are the only ones it can see). Those of other hosts, of
+ * live processes and of other users stay.
+ */
+function removeLeftovers(tmp: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmp);
+  } catch {
+    return;
+  }
+  const host = `${PREFIX}${os.hostname()}-`;
+  for (const name of names) {
+    const pid = name.startsWith(host) ? /^(\d+)-[^-]+$/.exec(name.slice(host.length))?.[1] : undefined;
+    if (pid === undefined || alive(Number(pid))) continue;
+    try {
+      rmSync(path.join(tmp, name), { recursive: true, force: true });
+    } catch {
+      // (another user's)
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

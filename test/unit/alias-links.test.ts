@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -129,6 +129,22 @@ describe('AliasLinks', () => {
     expect(links.usable).toBe(false);
     expect(links.unusable).toBe(reason);
     expect(readdirSync(tmp)).toEqual([]);
+    links.remove();
+  });
+
+  it('removes the links\' directories of loads on this host that were killed (their process is gone), and only those', () => {
+    const host = os.hostname();
+    // (No process has a number past the kernel's pid_max, at most 2^22.)
+    const names = [`clair-bundle-links-${host}-99999999-AbC123`, `clair-bundle-links-${host}-${process.pid}-AbC123`,
+      'clair-bundle-links-another-host-99999999-AbC123', `clair-bundle-links-${host}-99999999`, 'unrelated-99999999-AbC123'];
+    for (const name of names) {
+      mkdirSync(path.join(tmp, name));
+      writeFileSync(path.join(tmp, name, 'aliases'), 'x');
+    }
+    const links = AliasLinks.create()!;
+    const made = readdirSync(tmp).filter((n) => !names.includes(n));
+    expect(made).toEqual([expect.stringMatching(new RegExp(`^clair-bundle-links-${host}-${process.pid}-[A-Za-z0-9]{6}$`))]);
+    expect(readdirSync(tmp).sort()).toEqual([...names.slice(1), ...made].sort());
     links.remove();
   });
 
