@@ -258,8 +258,19 @@ export class AliasLinks {
   private endRecord(): void {
     if (this.ord === 0) return;
     try {
-      const names = this.names.subarray(0, this.named).sort();
-      for (let i = 0; i < names.length; i++) this.aliases.add(this.ord, names[i]);
+      const names = this.names;
+      const n = this.named;
+      // A record has a few aliases: sorted in place (no view of the array to allocate per record).
+      if (n > 16) names.subarray(0, n).sort();
+      else {
+        for (let i = 1; i < n; i++) {
+          const v = names[i];
+          let j = i - 1;
+          for (; j >= 0 && names[j] > v; j--) names[j + 1] = names[j];
+          names[j + 1] = v;
+        }
+      }
+      for (let i = 0; i < n; i++) this.aliases.add(this.ord, names[i]);
       if (this.self !== 0) this.selves.add(this.ord, this.self);
     } catch (err) {
       this.giveUp(`cannot write ${this.dir}: ${(err as Error).message}`);
