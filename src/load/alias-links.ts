@@ -140,7 +140,7 @@ function* linkRows(file: string, count: number, shift: number, base: number): Ge
  * order: the alias file is sorted by hash like the keys that number them), each record's links
  * sorted by name number, into two files under the temporary directory (about 3 bytes a link: 27 M
  * links, some 80 MB), not in memory. Once the load knows the shift of the records' ids and the base
- * of the names' (sql/load/pipe-aliases-begin.sql), links() and selves() stream them into COPYs of
+ * of the names' (sql/load/pipe-aliases-begin.sql), links() and selfLinks() stream them into COPYs of
  * vulnerability_alias and vulnerability_self in COPY's binary format: no second session's query
  * sorts them and sends them row by row (9 M records: about twice as fast), and the link tables get
  * their rows in their primary keys' order.

@@ -806,14 +806,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const shift = Number(p.shift);
       const base = Number(p.base);
       const rows = await phases.run('pipe-aliases', async () => {
-        const copy = async (statement: string, table: string, count: number, source: () => Readable) => {
+        // (A stream's file is opened once the COPY reads it.)
+        const copy = async (statement: string, table: string, count: number, source: Readable) => {
           const t = Date.now();
-          const n = await copyFile(client, statement, table, table, source());
+          const n = await copyFile(client, statement, table, table, source);
           if (n !== count) throw new Error(`${table}: COPY read ${n} links of ${count}`);
           return [n, Date.now() - t];
         };
-        const [aliases, aliasesMs] = await copy(ALIAS_LINKS_COPY, 'vulnerability_alias', links.linkCount, () => links.links(shift, base));
-        const [selves, selvesMs] = await copy(SELF_LINKS_COPY, 'vulnerability_self', links.selfCount, () => links.selfLinks(shift, base));
+        const [aliases, aliasesMs] = await copy(ALIAS_LINKS_COPY, 'vulnerability_alias', links.linkCount, links.links(shift, base));
+        const [selves, selvesMs] = await copy(SELF_LINKS_COPY, 'vulnerability_self', links.selfCount, links.selfLinks(shift, base));
         await runSql(client, 'pipe-aliases-end');
         return { links: aliases, selves, links_ms: aliasesMs, selves_ms: selvesMs };
       }, { statements: 3 });
