@@ -20,7 +20,8 @@ ON CONFLICT (namespace) DO NOTHING;
 -- record-keys.sql keys the copied rows; no join of millions of hashes with millions of ids. The
 -- number is of no use without the shift (the copied rows' ids have gaps), nor for a record a schema
 -- < 18 left out or one given up to a staged updater (stage_direct_lost): those rows go by their hash
--- like any other. (When there are none, which is nearly always, the joins read nothing of stage_alias.)
+-- like any other. (When there are none, which is nearly always, the joins read nothing of stage_alias.
+-- When the loader piped the numbered rows' links, pipe-aliases-begin.sql, those rows are not here.)
 UPDATE clair_bundle.stage_alias SET ord = NULL WHERE ord IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_direct_shift);
 UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_left_out l JOIN stage_direct_shift t ON t.updater = l.updater WHERE a.ord = l.ord;
 UPDATE clair_bundle.stage_alias a SET ord = NULL FROM stage_direct_lost g WHERE a.hash = g.hash AND a.ord IS NOT NULL;

@@ -2,14 +2,16 @@
 -- and before this transaction takes them (take-side-aliases.sql): when link-aliases.sql would link
 -- the numbered rows of the updater copied straight into vuln as two numbers each (record number +
 -- shift, name number + base), the loader sends those links, which node collected while that session
--- copied the rows (src/load/alias-links.ts), into COPYs of the link tables instead: COPY writes rows
+-- copied the alias file (src/load/alias-links.ts; the rows they stand for that session did not copy:
+-- src/load/name-ordinals.ts, `keep`), into COPYs of the link tables instead: COPY writes rows
 -- in bulk, where INSERT … SELECT writes them one by one (measured on 18 M links: 2.8 s against
 -- 11.3 s), and node has them sorted as the link tables' primary keys are.
 -- Only in the case link-aliases.sql calls "apart" with numbered names, none stored yet, and no
 -- numbered row set aside there (no record left out, none given up to a staged updater). This step
 -- then does what link-aliases.sql would for those names: their namespaces, a block of alias's
 -- sequence and the names with ids base + number; it returns the shift and the base (none: nothing
--- to pipe, link-aliases.sql does it all). stage_alias_piped tells link-aliases.sql.
+-- to pipe; the loader copies those rows then, linked-aliases-copied.sql, and link-aliases.sql does
+-- it all). stage_alias_piped tells link-aliases.sql.
 DO $$
 DECLARE
   id_shift bigint;

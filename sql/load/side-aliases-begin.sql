@@ -2,6 +2,8 @@
 -- files while the load's own session checks and merges the rows it copied: their rows go into a
 -- table of their own, committed by that session (the load's uncommitted stage_alias is invisible
 -- to it), which take-side-aliases.sql puts in stage_alias's place inside the load's transaction.
+-- (Schema >= 18: of the file copied straight into vuln, only the rows whose links node did not
+-- collect, src/load/name-ordinals.ts `keep`; the load copies the others if it cannot pipe those.)
 -- Same columns as stage_alias (create-staging.sql). Loads take turns (lock-load.sql): a table left
 -- by a load that was killed is this load's to drop.
 -- One transaction, to side-aliases-end.sql: the COPYs into the table it makes freeze their rows.

@@ -18,8 +18,9 @@ import { CsvToCopyBinary } from './csv-to-copy-binary.js';
 import { CopiedRowChecks } from './copied-row-checks.js';
 import { CsvToCopyText, LineNumbers, type CsvCheck, type Numbering } from './csv-to-copy-text.js';
 import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
-import { NameOrdinals } from './name-ordinals.js';
+import { MAX_NAMES, NameOrdinals } from './name-ordinals.js';
 import { AliasLinks } from './alias-links.js';
+import { keyNumbering, lineOfPassedAlias, type BundleFile } from './linked-aliases.js';
 import { KeysToRowKeys } from './keys-to-row-keys.js';
 import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
@@ -104,6 +105,15 @@ export function testPauses(value = process.env.CLAIR_BUNDLE_TEST_PAUSE): Map<str
     if (i > 0 && Number(item.slice(i + 1)) > 0) pauses.set(item.slice(0, i), Number(item.slice(i + 1)));
   }
   return pauses;
+}
+
+/**
+ * Test-only (README "Reliability and security"): CLAIR_BUNDLE_TEST_MAX_NAMES=<n> lowers the number of
+ * distinct alias names the second session numbers before it gives up (src/load/name-ordinals.ts),
+ * so that the suite reaches that case with a few names. Inert when unset.
+ */
+export function testNameLimit(value = process.env.CLAIR_BUNDLE_TEST_MAX_NAMES): number {
+  return Number(value) > 0 ? Number(value) : MAX_NAMES;
 }
 
 /**
@@ -330,6 +340,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   let sideCancel: Promise<void> | undefined;
   /** The links of the alias rows that session numbered, in files of their own until the load ends. */
   let aliasLinks: AliasLinks | undefined;
+  /** The rows of those links, which that session did not copy (copyLinkedAliases). */
+  let linkedAliases: { step: CopyStep; keys: BundleFile; table: string; rows: number } | undefined;
   let history: { id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown } | undefined;
   const onAbort = () => {
     log.warn('stopping: cancelling the load and rolling back');
@@ -414,6 +426,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     let keyed = new Map<string, KeyedUpdater>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     const manifestRows = csvFiles(manifest);
+    const nameLimit = testNameLimit();
+    /** A CSV file of the bundle as the manifest lists it, to check it when it is read again. */
+    const expectedFile = (p: string): ExpectedFile => {
+      const f = manifest.files.find((x) => x.path === p)!;
+      return { path: p, sha256: f.sha256, size: f.size, ...manifestRows.get(p) };
+    };
     /**
      * One bundle file COPYed (phase copy:<file>, or `phase`), into `into` (default: the step's
      * table), from `source` (default: the file as it is), with statements run `before`/`after` it
@@ -612,31 +630,37 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * COPY read before, checked again against the manifest.
      */
     const copyNumberedAliases = async (step: CopyStep, keys: CopyStep, deferredCheck: ExpectedFile | undefined, aside?: Aside) => {
-      const sha256 = manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256;
+      const keysFile: BundleFile = { abs: abs(keys.file), path: keys.file, sha256: manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256 };
       let numbering: KeyOrdinals | undefined;
       // In the second session (schema >= 18, where link-aliases.sql reads the names it lists), their
       // names are numbered too: node has a core to spare there, the load's session none.
-      // Their links are collected on the way (src/load/alias-links.ts), for pipeAliases.
+      // Their links are collected on the way (src/load/alias-links.ts), for pipeAliases, and the
+      // rows linked so are not copied (the load copies them if it cannot pipe their links:
+      // copyLinkedAliases).
       const numberNames = aside && features.has_not_vulnerable;
       if (numberNames) {
         aliasLinks = AliasLinks.create((err) => log.warn('no temporary files for the alias links: link-aliases.sql links those rows', { reason: err.message }));
       }
-      const names = numberNames ? new NameOrdinals(step.file, undefined, aliasLinks) : undefined;
+      const links = aliasLinks;
+      const names = numberNames ? new NameOrdinals(step.file, nameLimit, links, links ? 'unlinked' : undefined) : undefined;
+      const rows = manifestRows.get(step.file)?.rows;
       await copyStep(step, {
         into: numberedAliasCopy(aside ? { ...step, table: aside.aliasTable, format: DIRECT_FORMAT } : step, !!names), via: aside?.via,
         check: deferredCheck,
-        numbering: () => (numbering = new KeyOrdinals(new FileAgain(abs(keys.file), { path: keys.file, sha256 }))),
+        numbering: () => (numbering = keyNumbering(keysFile)),
         through: names ? () => names : undefined,
-        expected: manifestRows.get(step.file)?.rows,
+        expected: links && rows !== undefined ? () => rows - names!.linked : rows,
+        lineOf: links ? (line) => lineOfPassedAlias({ abs: abs(step.file), path: step.file, sha256: expectedFile(step.file).sha256 }, keysFile, 'unlinked', line, nameLimit) : undefined,
       });
       const listed = names?.names();
       if (aside && names && listed) {
         await copyStep(aliasNamesCopy(step), { via: aside.via, source: () => listed, expected: names.count, phase: `copy:${step.file} (names)` });
       }
-      aliasLinks?.finish();
-      if (aliasLinks?.unusable) log.info('alias links not collected: link-aliases.sql links those rows', { file: step.file, reason: aliasLinks.unusable });
+      if (aside && links && names) linkedAliases = { step, keys: keysFile, table: aside.aliasTable, rows: names.linked };
+      links?.finish();
+      if (links?.unusable) log.info('alias links not collected: link-aliases.sql links those rows', { file: step.file, reason: links.unusable });
       log.info('aliases numbered by their vulnerability records', {
-        file: step.file, numbered: numbering!.numbered, rows: manifestRows.get(step.file)?.rows, ...(names ? { names: names.count } : {}),
+        file: step.file, numbered: numbering!.numbered, rows, ...(names ? { names: names.count } : {}), ...(links ? { linked: names!.linked } : {}),
       });
     };
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
@@ -794,15 +818,15 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * shift and base (no links when it gives none, or none were collected: link-aliases.sql links
      * those rows).
      */
-    const pipeAliases = async () => {
+    const pipeAliases = async (): Promise<boolean> => {
       const links = aliasLinks;
-      if (!links?.usable) return;
+      if (!links?.usable) return false;
       const piped = Date.now();
       const [p] = await phases.run('pipe-aliases-begin', async () => {
         await runSql(client, 'check-side-visible');
         return runSql<{ shift: string; base: string }>(client, 'pipe-aliases-begin');
       }, { statements: 1 + statementCount('pipe-aliases-begin') });
-      if (!p) return;
+      if (!p) return false;
       const shift = Number(p.shift);
       const base = Number(p.base);
       const rows = await phases.run('pipe-aliases', async () => {
@@ -819,11 +843,38 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         return { links: aliases, selves, links_ms: aliasesMs, selves_ms: selvesMs };
       }, { statements: 3 });
       log.info('merged', { step: 'pipe-aliases', ms: Date.now() - piped, ...rows });
+      return true;
+    };
+    /**
+     * The alias rows whose links node collected, which the second session did not copy, copied here
+     * into its table when their links cannot be piped (their alias file read again and split the
+     * same way, src/load/name-ordinals.ts), so that link-aliases.sql links them as it links the
+     * others; then the statistics and names that sql/load/linked-aliases-copied.sql gives them.
+     */
+    const copyLinkedAliases = async () => {
+      const l = linkedAliases;
+      if (!l?.rows) return;
+      log.info('alias links not piped: their rows are copied', { file: l.step.file, rows: l.rows });
+      const file = expectedFile(l.step.file);
+      await copyStep(l.step, {
+        into: numberedAliasCopy({ ...l.step, table: l.table }, true),
+        check: file,
+        numbering: () => keyNumbering(l.keys),
+        through: () => new NameOrdinals(l.step.file, nameLimit, undefined, 'linked'),
+        expected: l.rows,
+        phase: `copy:${l.step.file} (linked rows)`,
+        before: () => runSql(client, 'check-side-visible'),
+        after: () => runSql(client, 'linked-aliases-copied'),
+        lineOf: (line) => lineOfPassedAlias({ abs: abs(l.step.file), path: l.step.file, sha256: file.sha256 }, l.keys, 'linked', line, nameLimit),
+      });
+    };
+    const pipeOrCopyAliases = async () => {
+      if (!(await pipeAliases())) await copyLinkedAliases();
     };
     for (const name of mergeSteps({ hasAliases: features.has_aliases, hasNotVulnerable: features.has_not_vulnerable, early, direct: !!direct })) {
       // The second session's rows, before the first step that reads them.
       if (aside?.aliases && (name === 'drop-not-vulnerable' || name === 'link-aliases')) {
-        await takeAliases(aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? pipeAliases : undefined);
+        await takeAliases(aside.aliases, name === 'link-aliases' && features.has_not_vulnerable ? pipeOrCopyAliases : undefined);
         aside.aliases = undefined;
       }
       if (side && aside && !aside.aliases) {

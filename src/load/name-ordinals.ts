@@ -5,8 +5,11 @@ import { CopyTextRecords, writeNumber } from './csv-to-copy-text.js';
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const ZERO = 0x30;
-/** The kind 'self' as COPY's text format writes it. */
+const BACKSLASH = 0x5c;
+const CAPITAL_N = 0x4e;
+/** The kinds 'self' and 'alias' as COPY's text format writes them. */
 const SELF = Buffer.from('self');
+const ALIAS = Buffer.from('alias');
 /** Distinct names kept at most (about 40 bytes of memory each): past this many the numbering gives up. */
 export const MAX_NAMES = 1_000_000;
 
@@ -26,6 +29,16 @@ export const MAX_NAMES = 1_000_000;
  *
  * `links`, if given, gets each record's link as it goes: its record number, its name's number and
  * whether it is a 'self' (src/load/alias-links.ts).
+ *
+ * `keep` passes on only some records. A record is *linkable* when it has both numbers and a kind,
+ * namespace and name that stage_alias's checks accept ('self' or 'alias'; neither NULL nor empty):
+ * its links are then all link-aliases.sql needs of it, when the load can pipe them in
+ * (sql/load/pipe-aliases-begin.sql). 'unlinked' passes on the others (`linked` counts those it
+ * left out); 'linked' passes on only those (read again, for a load that cannot pipe them). A
+ * numbered record that is passed on without a name number makes `links` unusable (a record
+ * linkable but for its kind or names is rejected by COPY). Whether a record is linkable depends only on the file (and its
+ * keys file), so two reads split it the same way. `findRow`: the number (from 1) of a record passed
+ * on, whose number in the file is then `foundAt` (a rejected row's place).
  */
 export class NameOrdinals extends CopyTextRecords {
   /** The names, their bytes one after the other: name n (from 1) is at starts[n - 1] … starts[n]. */
@@ -35,8 +48,18 @@ export class NameOrdinals extends CopyTextRecords {
   /** Open addressing: slot k is table[2k] (a name's number, 0 when empty) and table[2k + 1] (its hash). */
   private table = new Int32Array(1 << 17);
   private gaveUp = false;
+  /** Linkable records left out ('unlinked'). */
+  linked = 0;
+  /** The file's number of the record `findRow`, once passed on. */
+  foundAt: number | undefined;
+  /** Records read, passed on. */
+  private seen = 0;
+  private passed = 0;
 
-  constructor(private readonly file: string, private readonly limit = MAX_NAMES, private readonly links?: AliasLinks) {
+  constructor(
+    private readonly file: string, private readonly limit = MAX_NAMES, private readonly links?: AliasLinks,
+    private readonly keep?: 'unlinked' | 'linked', private readonly findRow?: number,
+  ) {
     super();
   }
 
@@ -135,9 +158,11 @@ export class NameOrdinals extends CopyTextRecords {
     // Each record grows by a tab and at most 7 digits (MAX_NAMES) or `\N`: 8 bytes; it holds at
     // least its four tabs and its newline.
     const out = Buffer.allocUnsafe(Math.ceil((end * 13) / 5));
+    const keep = this.keep;
     let o = 0;
     let i = 0;
     while (i < end) {
+      const start = o;
       // The first two fields as they are, then namespace and name (fields 3 and 4, up to the
       // fourth tab), hashed on the way, then the record number (field 5) and the name's number.
       const t1 = buf.indexOf(TAB, i);
@@ -149,14 +174,19 @@ export class NameOrdinals extends CopyTextRecords {
       while (i < end && (b = buf[i]) !== TAB && b !== NEWLINE) out[o++] = buf[i++];
       if (b !== TAB) throw this.malformed();
       const self = i - kind === SELF.length && buf.compare(SELF, 0, SELF.length, kind, i) === 0;
+      const kindChecked = self || (i - kind === ALIAS.length && buf.compare(ALIAS, 0, ALIAS.length, kind, i) === 0);
       out[o++] = TAB;
       const from = ++i;
       let h = 0x811c9dc5;
       let tabs = 2;
+      let between = 0;
       while (i < end) {
         b = buf[i];
         if (b === NEWLINE) break;
-        if (b === TAB && ++tabs === 4) break;
+        if (b === TAB) {
+          if (++tabs === 4) break;
+          between = i;
+        }
         h = Math.imul(h ^ b, 0x01000193);
         out[o++] = b;
         i++;
@@ -176,7 +206,17 @@ export class NameOrdinals extends CopyTextRecords {
       out[o++] = TAB;
       o = writeNumber(out, o, ord);
       out[o++] = NEWLINE;
+      this.seen++;
       this.links?.add(record, ord, self);
+      if (keep !== undefined) {
+        const linkable = record > 0 && ord > 0 && kindChecked && isValue(buf, from, between) && isValue(buf, between + 1, to);
+        if (linkable === (keep === 'unlinked')) {
+          o = start;
+          if (linkable) this.linked++;
+          continue;
+        }
+      }
+      if (++this.passed === this.findRow) this.foundAt = this.seen;
     }
     return out.subarray(0, o);
   }
@@ -184,4 +224,9 @@ export class NameOrdinals extends CopyTextRecords {
   private malformed(): Error {
     return new Error(`${this.file}: a converted alias row without its five fields`);
   }
+}
+
+/** A COPY text field `buf[from, to)` that stage_alias's checks accept: neither NULL (`\N`) nor empty. */
+function isValue(buf: Buffer, from: number, to: number): boolean {
+  return to > from && !(to - from === 2 && buf[from] === BACKSLASH && buf[from + 1] === CAPITAL_N);
 }

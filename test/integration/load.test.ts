@@ -408,6 +408,47 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(await logicalDump(unpiped)).toBe(await logicalDump(piped));
   });
 
+  it('schema 20: the second session copies only the alias rows whose links node did not collect; when those links cannot be piped (names past the numbering\'s limit), the load\'s session copies the rest: the same tables', async () => {
+    const ALIASES = 'aliases/debian%2Fupdater.csv';
+    const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+    const aliasRows: number = manifest.updaters.find((u: { name: string }) => u.name === 'debian/updater').aliases.rows;
+    type Line = { msg: string; step?: string; file?: string; rows?: number; linked?: number; phase?: string; session?: string };
+    const loadLogged = async (url: string) => {
+      const logged: Line[] = [];
+      const log = createLogger({ level: 'debug', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
+      await loadBundle({ ...opts(dir, url), log });
+      return logged;
+    };
+    const piped = await clairDb(20);
+    const limited = await clairDb(20);
+    const pipedLog = await loadLogged(piped);
+    let limitedLog: Line[];
+    try {
+      process.env.CLAIR_BUNDLE_TEST_MAX_NAMES = '3';
+      limitedLog = await loadLogged(limited);
+    } finally {
+      delete process.env.CLAIR_BUNDLE_TEST_MAX_NAMES;
+    }
+    const copied = (logged: Line[], file: string) => logged.filter((l) => l.msg === 'copied' && l.file === file).map((l) => l.rows);
+    // Piped: the rows whose links were collected are never copied.
+    const linked = pipedLog.find((l) => l.msg === 'aliases numbered by their vulnerability records')!.linked!;
+    expect(linked).toBeGreaterThan(0);
+    expect(copied(pipedLog, ALIASES)).toEqual([aliasRows - linked]);
+    expect(pipedLog.filter((l) => l.step === 'pipe-aliases')).toHaveLength(1);
+    expect(pipedLog.filter((l) => l.msg.startsWith('alias links not piped'))).toEqual([]);
+    // Past the limit: fewer rows linked (those before it gave up), and those copied by the load's
+    // session after the second one (its names collected then).
+    const limitedLinked = limitedLog.find((l) => l.msg === 'aliases numbered by their vulnerability records')!.linked!;
+    expect(limitedLinked).toBeGreaterThan(0);
+    expect(limitedLinked).toBeLessThan(linked);
+    expect(limitedLog.filter((l) => l.step === 'pipe-aliases')).toEqual([]);
+    expect(limitedLog.filter((l) => l.msg.startsWith('alias links not piped'))).toEqual([expect.objectContaining({ rows: limitedLinked })]);
+    expect(copied(limitedLog, ALIASES)).toEqual([aliasRows - limitedLinked]);
+    expect(copied(limitedLog, `${ALIASES} (linked rows)`)).toEqual([limitedLinked]);
+    expect(await logicalDump(limited)).toBe(await logicalDump(piped));
+  });
+
   it('schema 17: a record left out whose content a staged updater loads as a vulnerability: its aliases go to that row, as when staged', async () => {
     // osv/npm (staged) has the left-out record's content as a vulnerability (invert is not hashed).
     const both: UpdaterInput[] = [records[0], { ...BASE[1], records: [...(BASE[1].records as Vulnerability[]), { ...leftOutAlias, invert: false, updater: 'osv/npm' }] }];

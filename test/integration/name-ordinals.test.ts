@@ -90,3 +90,44 @@ describe('NameOrdinals: the alias names of the file copied by the second session
     expect((err as Error).message).toBe(`${ALIASES}: a converted alias row without its five fields`);
   });
 });
+
+describe('NameOrdinals keep: the records split by whether their links can stand for them (the second session copies the others)', () => {
+  // Records COPY's checks on stage_alias refuse: a kind neither self nor alias, a NULL namespace,
+  // an empty name, a NULL name.
+  const refused = [`"\\x${'a'.repeat(32)}","bogus","CVE","X-1"`, `"\\x${'b'.repeat(32)}","alias",,"X-2"`,
+    `"\\x${'c'.repeat(32)}","self","CVE",""`, `"\\x${'d'.repeat(32)}","alias","CVE",`];
+  /** Every fifth record without a vulnerability record's number. */
+  const none = { has: (record: number) => record % 5 === 0 };
+
+  /** The file with those records, through CsvToCopyText and a NameOrdinals keeping `keep`, into `table` in the order passed on. */
+  async function split(table: string, chunk: number, keep?: 'unlinked' | 'linked', findRow?: number): Promise<NameOrdinals> {
+    await client.query(`DROP TABLE IF EXISTS ${table};
+      CREATE TABLE ${table} (seq bigint GENERATED ALWAYS AS IDENTITY, ${ALIAS_COLUMNS.map((c) => `${c} text`).join(', ')}, line bigint, name_ord integer)`);
+    const file = Buffer.concat([csv, Buffer.from(`${refused.join('\n')}\n`)]);
+    const names = new NameOrdinals(ALIASES, undefined, undefined, keep, findRow);
+    await pipeline(Readable.from(chunksOf(file, chunk)), new CsvToCopyText(ALIASES, new LineNumbers(0, none)), names,
+      client.query(copyFrom(`COPY ${table} (${ALIAS_COLUMNS.join(', ')}, line, name_ord) FROM STDIN WITH (FORMAT text)`)));
+    return names;
+  }
+
+  it.each([1, 7, 1 << 16])('"linked" passes on exactly the records with both numbers that the checks accept, "unlinked" the others, each in the file\'s order; a passed record\'s place in the file is found (chunks of %i bytes)', async (chunk) => {
+    await split('split_all', chunk);
+    const unlinked = await split('split_unlinked', chunk, 'unlinked', 3);
+    const linked = await split('split_linked', chunk, 'linked', 2);
+    // PostgreSQL's reading of every record, and whether it has both numbers and passes stage_alias's checks.
+    const all = (await client.query(`SELECT seq, ${ALIAS_COLUMNS.join(', ')}, line, name_ord,
+      line IS NOT NULL AND name_ord IS NOT NULL AND kind IN ('self', 'alias') AND coalesce(namespace, '') <> '' AND coalesce(name, '') <> '' AS linkable
+      FROM split_all ORDER BY seq`)).rows;
+    const rows = async (table: string) => (await client.query(`SELECT ${ALIAS_COLUMNS.join(', ')}, line, name_ord FROM ${table} ORDER BY seq`)).rows;
+    const strip = ({ seq: _seq, linkable: _linkable, ...r }: Record<string, unknown>) => r;
+    const linkable = all.filter((r) => r.linkable);
+    const others = all.filter((r) => !r.linkable);
+    expect(linkable.length).toBeGreaterThan(20);
+    expect(others.length).toBeGreaterThan(refused.length);
+    expect(await rows('split_linked')).toEqual(linkable.map(strip));
+    expect(await rows('split_unlinked')).toEqual(others.map(strip));
+    expect(unlinked.linked).toBe(linkable.length);
+    expect(unlinked.foundAt).toBe(Number(others[2].seq));
+    expect(linked.foundAt).toBe(Number(linkable[1].seq));
+  });
+});
