@@ -82,10 +82,21 @@ SELECT * FROM stage_alias_numbered WHERE NOT (SELECT apart FROM stage_alias_apar
 INSERT INTO stage_alias_link (vulnerability, alias, self, fresh)
 SELECT i.id, al.id, a.kind = 'self', i.fresh
 FROM clair_bundle.stage_alias a
-JOIN (SELECT hash, id, true AS fresh FROM stage_new UNION ALL SELECT hash, id, false FROM stage_existing) i ON i.hash = a.hash
+JOIN (SELECT hash, id, true AS fresh FROM stage_new UNION ALL SELECT hash, id, false FROM stage_existing WHERE NOT copied) i ON i.hash = a.hash
 JOIN alias_namespace n ON n.namespace = a.namespace
 JOIN alias al ON al.namespace = n.id AND al.name = a.name
 WHERE a.ord IS NULL;
+-- The rows copied straight into vuln (stage_existing's copied ones, stage_direct: millions) by vuln's
+-- own (hash_kind, hash) index, rebuilt by now (fast-path-vuln.sql): a probe for each of the few rows
+-- here, where a hash join read all of stage_direct (9 M rows: 1.9 s). vuln holds nothing else but
+-- this load's new rows (direct-begin.sql emptied it), which the statement above linked.
+INSERT INTO stage_alias_link (vulnerability, alias, self, fresh)
+SELECT v.id, al.id, a.kind = 'self', false
+FROM clair_bundle.stage_alias a
+JOIN vuln v ON v.hash_kind = 'md5' AND v.hash = a.hash
+JOIN alias_namespace n ON n.namespace = a.namespace
+JOIN alias al ON al.namespace = n.id AND al.name = a.name
+WHERE a.ord IS NULL AND EXISTS (SELECT 1 FROM stage_direct) AND NOT EXISTS (SELECT 1 FROM stage_new x WHERE x.id = v.id);
 -- An updater's alias rows are distinct (the bundle writer merges them per hash); only content
 -- staged by more than one changed updater (stage_later), or left out by one and loaded by another
 -- (stage_left_out_kept), brings its aliases more than once.

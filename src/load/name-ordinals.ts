@@ -173,8 +173,10 @@ export class NameOrdinals extends CopyTextRecords {
       let b = 0;
       while (i < end && (b = buf[i]) !== TAB && b !== NEWLINE) out[o++] = buf[i++];
       if (b !== TAB) throw this.malformed();
-      const self = i - kind === SELF.length && buf.compare(SELF, 0, SELF.length, kind, i) === 0;
-      const kindChecked = self || (i - kind === ALIAS.length && buf.compare(ALIAS, 0, ALIAS.length, kind, i) === 0);
+      // (Byte by byte: Buffer.compare's call costs more than these few bytes.)
+      const self = i - kind === 4 && buf[kind] === SELF[0] && buf[kind + 1] === SELF[1] && buf[kind + 2] === SELF[2] && buf[kind + 3] === SELF[3];
+      const kindChecked = self || (i - kind === 5 && buf[kind] === ALIAS[0] && buf[kind + 1] === ALIAS[1] && buf[kind + 2] === ALIAS[2]
+        && buf[kind + 3] === ALIAS[3] && buf[kind + 4] === ALIAS[4]);
       out[o++] = TAB;
       const from = ++i;
       let h = 0x811c9dc5;

@@ -449,6 +449,34 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(await logicalDump(limited)).toBe(await logicalDump(piped));
   });
 
+  it('schema 20: alias rows of the copied updater that its keys do not number (its alias file out of their order) go by their hash to the copied rows: the same tables as staging them', async () => {
+    const ALIASES = 'aliases/debian%2Fupdater.csv';
+    const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
+    // The records in reverse order: the keys number only the first record's rows (their last).
+    await rewriteConsistently(dir, ALIASES, (t) => {
+      const [header, ...rows] = t.split('\n').filter((l) => l !== '');
+      return `${[header, ...rows.reverse()].join('\n')}\n`;
+    });
+    const logged: { msg: string; numbered?: number; rows?: number }[] = [];
+    const direct = await clairDb(20);
+    await loadBundle({ ...opts(dir, direct), log: createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) }) });
+    const numbered = logged.find((l) => l.msg === 'aliases numbered by their vulnerability records')!;
+    expect(numbered.numbered).toBeGreaterThan(0);
+    expect(numbered.numbered).toBeLessThanOrEqual(3);
+    expect(numbered.rows).toBeGreaterThan(10);
+    const old = `${dir}-staged`;
+    await cp(dir, old, { recursive: true });
+    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
+    delete manifest.vuln_csv_as_stored;
+    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
+    const staged = await clairDb(20);
+    await loadBundle(opts(old, staged));
+    const expected = await logicalDump(staged);
+    // (Every alias row a link, an alias or a self; other updaters' too.)
+    expect(expected.split('\n').filter((l) => /^(alias|self) /.test(l)).length).toBeGreaterThanOrEqual(numbered.rows!);
+    expect(await logicalDump(direct)).toBe(expected);
+  });
+
   it('schema 17: a record left out whose content a staged updater loads as a vulnerability: its aliases go to that row, as when staged', async () => {
     // osv/npm (staged) has the left-out record's content as a vulnerability (invert is not hashed).
     const both: UpdaterInput[] = [records[0], { ...BASE[1], records: [...(BASE[1].records as Vulnerability[]), { ...leftOutAlias, invert: false, updater: 'osv/npm' }] }];
