@@ -432,6 +432,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const f = manifest.files.find((x) => x.path === p)!;
       return { path: p, sha256: f.sha256, size: f.size, ...manifestRows.get(p) };
     };
+    const bundleFile = (p: string): BundleFile => ({ abs: abs(p), path: p, sha256: expectedFile(p).sha256 });
     /**
      * One bundle file COPYed (phase copy:<file>, or `phase`), into `into` (default: the step's
      * table), from `source` (default: the file as it is), with statements run `before`/`after` it
@@ -630,7 +631,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      * COPY read before, checked again against the manifest.
      */
     const copyNumberedAliases = async (step: CopyStep, keys: CopyStep, deferredCheck: ExpectedFile | undefined, aside?: Aside) => {
-      const keysFile: BundleFile = { abs: abs(keys.file), path: keys.file, sha256: manifest.updaters.find((u) => u.name === step.updater)!.keys!.sha256 };
+      const keysFile = bundleFile(keys.file);
       let numbering: KeyOrdinals | undefined;
       // In the second session (schema >= 18, where link-aliases.sql reads the names it lists), their
       // names are numbered too: node has a core to spare there, the load's session none.
@@ -650,7 +651,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         numbering: () => (numbering = keyNumbering(keysFile)),
         through: names ? () => names : undefined,
         expected: links && rows !== undefined ? () => rows - names!.linked : rows,
-        lineOf: links ? (line) => lineOfPassedAlias({ abs: abs(step.file), path: step.file, sha256: expectedFile(step.file).sha256 }, keysFile, 'unlinked', line, nameLimit) : undefined,
+        lineOf: links ? (line) => lineOfPassedAlias(bundleFile(step.file), keysFile, 'unlinked', line, nameLimit) : undefined,
       });
       const listed = names?.names();
       if (aside && names && listed) {
@@ -865,7 +866,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         phase: `copy:${l.step.file} (linked rows)`,
         before: () => runSql(client, 'check-side-visible'),
         after: () => runSql(client, 'linked-aliases-copied'),
-        lineOf: (line) => lineOfPassedAlias({ abs: abs(l.step.file), path: l.step.file, sha256: file.sha256 }, l.keys, 'linked', line, nameLimit),
+        lineOf: (line) => lineOfPassedAlias(bundleFile(l.step.file), l.keys, 'linked', line, nameLimit),
       });
     };
     const pipeOrCopyAliases = async () => {
