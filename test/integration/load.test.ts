@@ -296,6 +296,16 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     await query(url, 'DELETE FROM libvuln_migrations WHERE version > 17');
     return url;
   };
+  /** A copy of the bundle in `dir` without the manifest's vuln_csv_as_stored (an earlier build): staged, not copied straight into vuln. */
+  const stagedCopy = async (dir: string): Promise<string> => {
+    const old = `${dir}-staged`;
+    await cp(dir, old, { recursive: true });
+    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
+    expect(manifest.vuln_csv_as_stored).toBe(true);
+    delete manifest.vuln_csv_as_stored;
+    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
+    return old;
+  };
   it.each([[20, 24, 0], [17, 22, 2], [16, 22, 2]] as const)('schema %i: leaves its vuln pages all-visible (frozen rows: no rewrite by Clair\'s first reads), the same rows as staging them, and no column default', async (schema, rows, leftOut) => {
     const { dir } = await makeBundle(records, '2026-01-01T00:00:00Z');
     const direct = await clairDb(schema);
@@ -335,13 +345,7 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(await query(direct, "SELECT column_default FROM information_schema.columns WHERE table_name = 'vuln' AND column_name = 'hash_kind'")).toEqual([{ column_default: null }]);
     // A bundle without the manifest's vuln_csv_as_stored (an earlier build) is staged: same tables.
     const staged = await clairDb(schema);
-    const old = `${dir}-staged`;
-    await cp(dir, old, { recursive: true });
-    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
-    expect(manifest.vuln_csv_as_stored).toBe(true);
-    delete manifest.vuln_csv_as_stored;
-    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
-    const stagedSummary = await loadBundle(opts(old, staged));
+    const stagedSummary = await loadBundle(opts(await stagedCopy(dir), staged));
     expect((await query(staged, "SELECT relallvisible FROM pg_class WHERE oid = 'vuln'::regclass"))[0].relallvisible).toBe(0);
     expect(await logicalDump(staged)).toBe(await logicalDump(direct));
     expect(stagedSummary.updaters).toEqual(summary.updaters.map((u) => ({ ...u, uo: expect.any(Number) })));
@@ -464,13 +468,8 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     expect(numbered.numbered).toBeGreaterThan(0);
     expect(numbered.numbered).toBeLessThanOrEqual(3);
     expect(numbered.rows).toBeGreaterThan(10);
-    const old = `${dir}-staged`;
-    await cp(dir, old, { recursive: true });
-    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
-    delete manifest.vuln_csv_as_stored;
-    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
     const staged = await clairDb(20);
-    await loadBundle(opts(old, staged));
+    await loadBundle(opts(await stagedCopy(dir), staged));
     const expected = await logicalDump(staged);
     // (Every alias row a link, an alias or a self; other updaters' too.)
     expect(expected.split('\n').filter((l) => /^(alias|self) /.test(l)).length).toBeGreaterThanOrEqual(numbered.rows!);
@@ -483,13 +482,8 @@ describe('initial load: the biggest vulnerability file copied straight into vuln
     const { dir } = await makeBundle(both, '2026-01-01T00:00:00Z');
     const direct = await clairDb(17);
     expect((await loadBundle(opts(dir, direct))).updaters.find((u) => u.name === 'debian/updater')).toMatchObject({ inserted: 22, left_out: 2 });
-    const old = `${dir}-staged`;
-    await cp(dir, old, { recursive: true });
-    const manifest = JSON.parse(await readFile(path.join(old, 'manifest.json'), 'utf8'));
-    delete manifest.vuln_csv_as_stored;
-    await writeFile(path.join(old, 'manifest.json'), JSON.stringify(manifest) + '\n');
     const staged = await clairDb(17);
-    await loadBundle(opts(old, staged));
+    await loadBundle(opts(await stagedCopy(dir), staged));
     const expected = await logicalDump(staged);
     expect(expected).toMatch(/^alias [0-9a-f]{32} CVE:2099-9999$/m);
     expect(await logicalDump(direct)).toBe(expected);
