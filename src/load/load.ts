@@ -17,7 +17,7 @@ import { LeftOutRecords, lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK, Reco
 import { CsvToCopyBinary } from './csv-to-copy-binary.js';
 import { CopiedRowChecks } from './copied-row-checks.js';
 import { CsvToCopyText, LineNumbers, type CsvCheck, type Numbering } from './csv-to-copy-text.js';
-import { FileAgain, KeyOrdinals } from './alias-ordinals.js';
+import type { KeyOrdinals } from './alias-ordinals.js';
 import { MAX_NAMES, NameOrdinals } from './name-ordinals.js';
 import { AliasLinks } from './alias-links.js';
 import { keyNumbering, lineOfPassedAlias, type BundleFile } from './linked-aliases.js';

@@ -36,9 +36,10 @@ export const MAX_NAMES = 1_000_000;
  * (sql/load/pipe-aliases-begin.sql). 'unlinked' passes on the others (`linked` counts those it
  * left out); 'linked' passes on only those (read again, for a load that cannot pipe them). A
  * numbered record that is passed on without a name number makes `links` unusable (a record
- * linkable but for its kind or names is rejected by COPY). Whether a record is linkable depends only on the file (and its
- * keys file), so two reads split it the same way. `findRow`: the number (from 1) of a record passed
- * on, whose number in the file is then `foundAt` (a rejected row's place).
+ * linkable but for its kind or names is rejected by COPY). Whether a record is linkable depends
+ * only on the file (and its keys file), so two reads split it the same way. `findRow`: the number
+ * (from 1) of a record passed on, whose number in the file is then `foundAt` (a rejected row's
+ * place).
  */
 export class NameOrdinals extends CopyTextRecords {
   /** The names, their bytes one after the other: name n (from 1) is at starts[n - 1] … starts[n]. */
