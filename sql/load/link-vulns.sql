@@ -4,30 +4,8 @@
 -- distinct hashes, so no conflict handling is needed.
 -- Trusted links (create-staging.sql): no per-row foreign-key triggers for the inserts below.
 DO $$ BEGIN IF (SELECT links FROM stage_trust) THEN SET LOCAL session_replication_role = replica; END IF; END $$;
--- First a keyed refresh's rows that were not staged (plan-keyed.sql): the links of the updater's
--- prior update operation, but for the rows of its keys no longer in the bundle (stage_gone). Read
--- from uo_vuln's primary key for that update operation, they come in id order: no sort of millions
--- of ids, and every index insertion walks its btree left to right (measured at 9 M rows: 21.2 s
--- against 25.9 s linking the stored keys' ids, which had to be sorted). The update operations are
--- values of the statement's plan (PL/pgSQL variables).
-DO $$
-DECLARE
-  r record;
-  n bigint;
-BEGIN
-  FOR r IN SELECT s.name, s.prior_uo, p.uo FROM stage_keyed s JOIN stage_plan p ON p.name = s.name ORDER BY p.uo LOOP
-    INSERT INTO uo_vuln (uo, vuln)
-    SELECT r.uo, l.vuln
-    FROM uo_vuln l
-    WHERE l.uo = r.prior_uo
-      AND NOT EXISTS (SELECT 1 FROM stage_gone g WHERE g.updater = r.name AND g.vuln = l.vuln)
-    ORDER BY l.vuln;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    INSERT INTO stage_count VALUES (r.name, 'linked', n);
-  END LOOP;
-END
-$$;
--- Then the rows an initial load copied straight into vuln (direct-end.sql: stage_direct), all of
+-- (A keyed refresh's rows that were not staged were linked before: link-prior.sql.)
+-- First the rows an initial load copied straight into vuln (direct-end.sql: stage_direct), all of
 -- one updater: one insert with its update operation as a value, counted by the statement itself.
 -- (Measured at 9 M rows, the whole step: 7.5 s against 16.5 s through the statement below, whose
 -- RETURNING keeps every linked row until they are counted.)

@@ -1,8 +1,8 @@
-import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { BINARY_SIGNATURE, BINARY_TRAILER, int32, writeId } from './binary-values.js';
+import { makeTempDir } from './temp-dir.js';
 
 /** The links' directory: PREFIX<host name>-<process id>-<random>, in the temporary directory. */
 const PREFIX = 'clair-bundle-links-';
@@ -168,10 +168,9 @@ export class AliasLinks {
    * removed first.
    */
   static create(reason?: (err: Error) => void): AliasLinks | undefined {
-    removeLeftovers(os.tmpdir());
     let dir: string | undefined;
     try {
-      dir = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${os.hostname()}-${process.pid}-`));
+      dir = makeTempDir(PREFIX);
       return new AliasLinks(dir);
     } catch (err) {
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -286,38 +285,5 @@ export class AliasLinks {
     } catch {
       // (removed again at the end of the load)
     }
-  }
-}
-
-/**
- * Removes the links' directories in `tmp` of loads on this host whose process is gone (a container
- * is a host of its own: its loads' processes are the only ones it can see). Those of other hosts, of
- * live processes and of other users stay.
- */
-function removeLeftovers(tmp: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmp);
-  } catch {
-    return;
-  }
-  const host = `${PREFIX}${os.hostname()}-`;
-  for (const name of names) {
-    const pid = name.startsWith(host) ? /^(\d+)-[^-]+$/.exec(name.slice(host.length))?.[1] : undefined;
-    if (pid === undefined || alive(Number(pid))) continue;
-    try {
-      rmSync(path.join(tmp, name), { recursive: true, force: true });
-    } catch {
-      // (another user's)
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { Readable, type Transform } from 'node:stream';
@@ -22,7 +22,8 @@ import { MAX_NAMES, NameOrdinals } from './name-ordinals.js';
 import { AliasLinks } from './alias-links.js';
 import { keyNumbering, lineOfPassedAlias, type BundleFile } from './linked-aliases.js';
 import { KeysToRowKeys } from './keys-to-row-keys.js';
-import { keyedRowStream, type KeyedRows } from './keyed-rows.js';
+import { makeTempDir } from './temp-dir.js';
+import { keyedRowStream, spoolKeyedRows, type KeyedRows, type SpooledRows } from './keyed-rows.js';
 import { SideSession } from './side-session.js';
 import { pumpFile } from './file-pump.js';
 
@@ -184,6 +185,8 @@ interface Aside {
 const WATCHDOG_GRACE_MS = 2000;
 /** LoadOptions.leftOutInMemoryBytes' default. */
 const LEFT_OUT_IN_MEMORY_BYTES = 32 * 2 ** 20;
+/** The directory of a keyed refresh's rows to stage (src/load/temp-dir.ts). */
+const SPOOL_PREFIX = 'clair-bundle-rows-';
 /** Without --statement-timeout: how long the server keeps a session of ours idle in the transaction. */
 const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 
@@ -342,6 +345,12 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
   let aliasLinks: AliasLinks | undefined;
   /** The rows of those links, which that session did not copy (copyLinkedAliases). */
   let linkedAliases: { step: CopyStep; keys: BundleFile; table: string; rows: number } | undefined;
+  /** The directory of a keyed refresh's rows to stage (linkPrior), until the load ends. */
+  let spoolDir: string | undefined;
+  const removeSpool = () => {
+    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+    spoolDir = undefined;
+  };
   let history: { id: string; outcome: 'loaded' | 'unchanged'; updaters: unknown } | undefined;
   const onAbort = () => {
     log.warn('stopping: cancelling the load and rolling back');
@@ -424,6 +433,8 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     const early = !opts.dryRun && manifest.vuln_csv_as_stored === true;
     let direct: { name: string; file: string; shift: string | null } | undefined;
     let keyed = new Map<string, KeyedUpdater>();
+    /** The rows each keyed updater stages, in temporary files (linkPrior); others' are read from the bundle. */
+    let spooled = new Map<string, SpooledRows>();
     const abs = (file: string) => path.join(opts.bundle, ...file.split('/'));
     const manifestRows = csvFiles(manifest);
     const nameLimit = testNameLimit();
@@ -547,6 +558,41 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
         expected: manifestRows.get(step.file)?.rows,
       });
     };
+    /** A keyed updater's two CSVs and its keys file (keyedRowStream, spoolKeyedRows). */
+    const keyedFiles = (name: string) => {
+      const u = manifest.updaters.find((x) => x.name === name)!;
+      const file = (p: string) => ({ abs: abs(p), path: p });
+      return { vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file };
+    };
+    /**
+     * A keyed refresh links each keyed updater's rows it does not stage (link-prior.sql, most of a
+     * refresh's time: one core of the database) while node reads the rows it stages from the
+     * bundle into temporary files (spoolKeyedRows), which their COPYs then read: the reads no longer
+     * wait for the database, nor it for them. Without a temporary directory (or when writing there
+     * fails) their COPYs read them from the bundle, as before. A row that does not match its key
+     * fails the load once the statement is done.
+     */
+    const linkPrior = async (): Promise<Map<string, SpooledRows>> => {
+      const t = Date.now();
+      const headers = { vuln: csvHeader(VULN_COLUMNS), alias: csvHeader(ALIAS_COLUMNS) };
+      const files = new Map<string, SpooledRows>();
+      const spool = async () => {
+        spoolDir = makeTempDir(SPOOL_PREFIX);
+        for (const [name, k] of keyed) files.set(name, await spoolKeyedRows(keyedFiles(name), k.changed, headers, spoolDir, name, opts.signal));
+      };
+      const [linked, read] = await Promise.allSettled([
+        phases.run('link-prior', () => runSql(client, 'link-prior'), { statements: statementCount('link-prior') }),
+        spool(),
+      ]);
+      stopIfAborted(opts.signal);
+      if (read.status === 'rejected' && read.reason instanceof AppError) throw read.reason;
+      if (linked.status === 'rejected') throw linked.reason;
+      log.info('merged', { step: 'link-prior', ms: Date.now() - t, spooled: read.status === 'fulfilled' });
+      if (read.status === 'fulfilled') return files;
+      log.warn('the rows to stage could not be written to temporary files: their COPYs read them from the bundle', { reason: (read.reason as Error).message });
+      removeSpool();
+      return new Map();
+    };
     if (!opts.dryRun) {
       if (early) await phases.run('fast-path-begin', () => runSql(client, 'fast-path-begin'), { statements: statementCount('fast-path-begin') });
       // (Without `early`, also the first merge step: taking the locks twice changes nothing.)
@@ -568,6 +614,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       keyed = await phases.run('plan-keyed', () => planKeyed(client), { statements: statementCount('plan-keyed') + 10 });
       log.info('merged', { step: 'plan-keyed', ms: Date.now() - planned });
       for (const [name, k] of keyed) log.info('keyed refresh: staging only the rows with new keys', { updater: name, rows: k.rows, staged: k.staged });
+      if (keyed.size) spooled = await linkPrior();
     }
     /**
      * The file copied straight into vuln in COPY's binary format: its rows checked by node as it
@@ -666,11 +713,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     };
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
-      const u = manifest.updaters.find((x) => x.name === step.updater)!;
-      const file = (p: string) => ({ abs: abs(p), path: p });
       const vuln = step.table === 'stage_vuln';
-      return keyedRowStream({ vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file }, k.changed,
-        vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
+      const spool = spooled.get(step.updater!);
+      if (spool) return createReadStream(vuln ? spool.vuln : spool.alias, { highWaterMark: READ_CHUNK });
+      return keyedRowStream(keyedFiles(step.updater!), k.changed, vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
     };
     /**
      * Files the load reads only for their check (an alias file on a schema < 17), checked while it
@@ -944,6 +990,11 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       aliasLinks?.remove();
     } catch (err) {
       log.warn('could not remove the alias links\' temporary files', { reason: (err as Error).message });
+    }
+    try {
+      removeSpool();
+    } catch (err) {
+      log.warn('could not remove the temporary files of the rows to stage', { reason: (err as Error).message });
     }
     await side?.end();
     await client.end().catch(() => undefined);

@@ -925,6 +925,47 @@ describe('keyed refresh: only the rows whose keys are new are read from the bund
     expect(await logicalDump(keyedDb)).toBe(await logicalDump(fullDb));
   });
 
+  it('reads the rows to stage into temporary files while it links the others, and removes them; without a writable temporary directory, reads them from the bundle as it copies them: the same tables', async () => {
+    const b1 = await makeBundle(FIRST, '2026-01-01T00:00:00Z');
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    const tmp = path.join(b2.dir, '..', `${path.basename(b2.dir)}-tmp`);
+    await mkdir(tmp);
+    const [spooledDb, unspooledDb] = [await createClairDb(20), await createClairDb(20)];
+    type Logged = { msg: string; step?: string; spooled?: boolean; reason?: string; file?: string; rows?: number };
+    const refresh = async (url: string, tmpdir: string) => {
+      await loadBundle(opts(b1.dir, url));
+      const logged: Logged[] = [];
+      const log = createLogger({ level: 'info', format: 'json', write: (line) => logged.push(JSON.parse(line)) });
+      const saved = process.env.TMPDIR;
+      process.env.TMPDIR = tmpdir;
+      try {
+        const s = await loadBundle({ ...opts(b2.dir, url, { verifyUpFrontBytes: 0 }), log });
+        expect(staged(s)).toEqual({ 'aa/updater': [1, 1], 'clair.cvss': [0, 1], 'debian/updater': [3, 201], 'osv/npm': [1, 99] });
+      } finally {
+        process.env.TMPDIR = saved;
+      }
+      return logged;
+    };
+    const spooled = await refresh(spooledDb, tmp);
+    // (A file where the directory should be: it cannot be written.)
+    const unspooled = await refresh(unspooledDb, path.join(b2.dir, 'manifest.json'));
+    expect(spooled.filter((l) => l.step === 'link-prior').map((l) => l.spooled)).toEqual([true]);
+    expect(spooled.filter((l) => l.msg.includes('temporary files'))).toEqual([]);
+    expect(unspooled.filter((l) => l.step === 'link-prior').map((l) => l.spooled)).toEqual([false]);
+    expect(unspooled.filter((l) => l.msg === 'the rows to stage could not be written to temporary files: their COPYs read them from the bundle')).toHaveLength(1);
+    // Both copied the same rows (the keyed updaters' rows to stage: 3 + 1 records, with their alias rows).
+    const copies = (logged: Logged[]) => logged.filter((l) => l.msg === 'copied' && l.file !== undefined && !l.file.startsWith('keys/')).map((l) => [l.file, l.rows]);
+    expect(copies(spooled)).toEqual(copies(unspooled));
+    expect(copies(spooled)).toContainEqual(['vulnerabilities/debian%2Fupdater.csv', 3]);
+    expect(await readdir(tmp)).toEqual([]);
+    expect(await logicalDump(spooledDb)).toBe(await logicalDump(unspooledDb));
+    // and as staging every row
+    const fullDb = await createClairDb(20);
+    await loadBundle(opts(b1.dir, fullDb));
+    await loadBundle(opts(await withoutKeys(b2.dir), fullDb));
+    expect(await logicalDump(spooledDb)).toBe(await logicalDump(fullDb));
+  });
+
   it('after an initial load that copied an updater straight into vuln and gave a shared row up to another updater, keys the copied rows by their places', async () => {
     const shared = { ...EXAMPLE_A, name: 'CVE-SHARED' };
     const zz = [{ ...shared, updater: 'zz/updater' }, ...variations({ ...EXAMPLE_A, updater: 'zz/updater' }, 40)];

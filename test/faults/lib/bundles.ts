@@ -30,7 +30,7 @@ function readerRows(generation: number): Vulnerability[] {
 export interface Generation {
   /** Vulnerability rows of debian/updater and osv/npm. */
   rows: number;
-  /** 1 = base, 2 = a refresh: 10% of debian rows replaced, osv/npm unchanged, readers' rows changed. */
+  /** 1 = base, 2 = a refresh: 10% of debian rows replaced (`replaced`), osv/npm unchanged, readers' rows changed. */
   generation: 1 | 2;
   created: string;
   /**
@@ -40,6 +40,8 @@ export interface Generation {
   mapping?: 'full' | 'excerpt' | 'none';
   /** debian/updater's rows with a "self" alias and two aliases each (one name shared by all). */
   aliases?: boolean;
+  /** Generation 2's share of debian rows replaced (default 0.1; at most 0.05 makes a keyed refresh: sql/load/plan-keyed.sql). */
+  replaced?: number;
 }
 
 async function mappingExcerpt(dir: string): Promise<string> {
@@ -58,7 +60,7 @@ export async function makeGeneration(g: Generation, dir?: string): Promise<{ dir
   const out = dir ?? path.join(await mkdtemp(path.join(os.tmpdir(), 'clair-bundle-faults-')), 'bundle');
   const debianRows = Math.round(g.rows * 0.8);
   const npmRows = g.rows - debianRows;
-  const kept = g.generation === 1 ? debianRows : Math.round(debianRows * 0.9);
+  const kept = g.generation === 1 ? debianRows : Math.round(debianRows * (1 - (g.replaced ?? 0.1)));
   const withAliases = (r: Vulnerability, i: number): Vulnerability => (g.aliases
     ? { ...r, self: { space: 'DEBIAN', name: `DSA-${i}` }, aliases: [{ space: 'CVE', name: `2024-${1000 + i}` }, { space: 'CVE', name: '2024-0001' }] } : r);
   const debian = [
