@@ -190,3 +190,17 @@ export const VALUE_FORMS: Record<Exclude<BinaryColumn, 'text'>, string> = {
 export const VALUE_WRITERS: Record<Exclude<BinaryColumn, 'text'>, typeof writeBytea> = {
   bytea: writeBytea, timestamptz: writeTimestamptz, bool: writeBool, versionrange: writeVersionRange,
 };
+
+/** A bigint written as decimal digits (at most 15: below 2^53), or -1 (empty, a sign, anything else). */
+export function writeDigits(buf: Buffer, from: number, to: number, out: Buffer, o: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const d = buf[k] - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  int32(out, o, 8);
+  writeInt64(out, o + 4, n);
+  return o + 12;
+}

@@ -1,10 +1,11 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { BundleError } from '../errors.js';
-import { BINARY_SIGNATURE, BINARY_TRAILER, int32, shownValue, writeBytea, writeId } from './binary-values.js';
+import { BINARY_SIGNATURE, BINARY_TRAILER, int32, shownValue, writeBytea, writeDigits, writeId } from './binary-values.js';
 import { COMMA, CR, CR_OUTSIDE_QUOTES, grown, NEWLINE, QUOTE, QUOTE_IN_UNQUOTED, STRAY_QUOTE, type LineNumbers } from './csv-to-copy-text.js';
 
-/** A keys file's fields (KEY_COLUMNS); the digest is the second. */
+/** A keys file's fields (KEY_COLUMNS): hash, digest, vuln_at, vuln_bytes, alias_at, alias_bytes. */
 const FIELDS = 6;
+const HASH = 0;
 const DIGEST = 1;
 /** The longest record this waits for across chunks (a keys record takes about 100 bytes). */
 const MAX_RECORD = 1 << 20;
@@ -12,6 +13,11 @@ const MAX_RECORD = 1 << 20;
 const TUPLE_FIELDS = 3;
 /** A tuple's bytes besides its prefix (field count, the updater) and the digest's: its length, the id. */
 const TUPLE_FIXED = 4 + 12;
+/** stage_row_key's (STAGE_KEY_COLUMNS, src/load/plan.ts): updater, hash, digest, the four places, the record number. */
+const STAGE_FIELDS = 8;
+/** Its bytes besides the prefix and the two byteas': their lengths, five bigints. */
+const STAGE_FIXED = 2 * 4 + 5 * 12;
+const PLACE_NAMES = ['vuln_at', 'vuln_bytes', 'alias_at', 'alias_bytes'];
 
 /**
  * The keys file of the updater copied straight into vuln, read once, as clair_bundle.row_key's
@@ -23,9 +29,14 @@ const TUPLE_FIXED = 4 + 12;
  * six fields, a digest that is not one, or CSV that COPY would refuse fails the stream with the
  * file and record (BundleError, exit 3). One pass in node, where the keys file went through
  * CsvToCopyText and a second pass over its output before (8.9 M keys: 4.4 s of node, which bounded
- * that COPY), and the backend parses no hex or decimal text.
+ * that COPY), and the backend parses no hex or decimal text. The same for a keys file that is staged
+ * (`target` 'stage'), each of its records whole: its places must be whole numbers as well.
  */
 export class KeysToRowKeys extends Transform {
+  /** Each record's fields: where they start and end in the chunk read; 1: with a doubled quote, 2: NULL. */
+  private readonly from = new Int32Array(FIELDS);
+  private readonly to = new Int32Array(FIELDS);
+  private readonly escaped = new Uint8Array(FIELDS);
   /** Each tuple's start: its field count, the updater's length and bytes. */
   private readonly prefix: Buffer;
   /** An unfinished record's bytes from an earlier chunk. */
@@ -39,11 +50,15 @@ export class KeysToRowKeys extends Transform {
   private out = Buffer.alloc(0);
   private next = 0;
 
-  constructor(private readonly file: string, updater: string, private readonly ids: LineNumbers) {
+  /**
+   * `target` 'stage': stage_row_key's rows instead (STAGE_KEY_COLUMNS: every field of the record, a
+   * place as a bigint, and its number from `ids`), for a keys file that is staged (a refresh's).
+   */
+  constructor(private readonly file: string, updater: string, private readonly ids: LineNumbers, private readonly target: 'row_key' | 'stage' = 'row_key') {
     super();
     const name = Buffer.from(updater);
     this.prefix = Buffer.alloc(6 + name.length);
-    this.prefix[1] = TUPLE_FIELDS;
+    this.prefix[1] = target === 'stage' ? STAGE_FIELDS : TUPLE_FIELDS;
     int32(this.prefix, 2, name.length);
     name.copy(this.prefix, 6);
   }
@@ -91,7 +106,10 @@ export class KeysToRowKeys extends Transform {
    */
   private records(buf: Buffer, last: boolean): number {
     const prefix = this.prefix;
-    const tuple = TUPLE_FIXED + prefix.length;
+    const stage = this.target === 'stage';
+    const fromF = this.from;
+    const toF = this.to;
+    const esc = this.escaped;
     // (A keys record's tuple takes less than half its bytes: room for that, grown only when not.)
     let out = Buffer.allocUnsafe(buf.length);
     let o = 0;
@@ -99,12 +117,10 @@ export class KeysToRowKeys extends Transform {
     const limit = last ? end : end - 1;
     let start = 0;
     records: while (start < end) {
-      // One record from `start`: its fields, and the digest's bytes [digestFrom, digestTo).
+      // One record from `start`: its fields' bytes [fromF, toF), and in esc whether a field had a
+      // doubled quote (1) or was NULL (2: unquoted and empty).
       let field = 0;
-      let digestFrom = 0;
-      let digestTo = 0;
-      let digestNull = false;
-      let escaped = false;
+      esc.fill(0);
       let i = start;
       for (;;) {
         const from = i;
@@ -122,14 +138,14 @@ export class KeysToRowKeys extends Transform {
             }
             if (i + 1 < end && buf[i + 1] === QUOTE) {
               i += 2;
-              escaped ||= field === DIGEST;
+              if (field < FIELDS) esc[field] = 1;
               continue;
             }
             break;
           }
-          if (field === DIGEST) {
-            digestFrom = from + 1;
-            digestTo = i;
+          if (field < FIELDS) {
+            fromF[field] = from + 1;
+            toF[field] = i;
           }
           i++;
           b = i < end ? buf[i] : NEWLINE;
@@ -144,10 +160,10 @@ export class KeysToRowKeys extends Transform {
             if (!last) break records;
             b = NEWLINE; // the file's last record, without its newline
           }
-          if (field === DIGEST) {
-            digestFrom = from;
-            digestTo = i;
-            digestNull = i === from;
+          if (field < FIELDS) {
+            fromF[field] = from;
+            toF[field] = i;
+            if (i === from) esc[field] = 2;
           }
         }
         i++;
@@ -160,20 +176,36 @@ export class KeysToRowKeys extends Transform {
         continue;
       }
       if (field !== FIELDS - 1) throw this.fail(`${field + 1} fields, a keys file has ${FIELDS}`);
-      const digestBytes = digestTo - digestFrom;
-      if (o + tuple + digestBytes > out.length) out = grown(out, o, tuple + digestBytes + (end - start));
+      const need = prefix.length + (stage ? STAGE_FIXED + toF[HASH] - fromF[HASH] : TUPLE_FIXED) + toF[DIGEST] - fromF[DIGEST];
+      if (o + need > out.length) out = grown(out, o, need + (end - start));
       for (let k = 0; k < prefix.length; k++) out[o++] = prefix[k];
-      const w = escaped || digestNull ? -1 : writeBytea(buf, digestFrom, digestTo, out, o);
-      if (w < 0) {
-        const shown = digestNull ? 'NULL' : shownValue(buf, digestFrom, digestTo);
-        throw this.fail(`digest ${shown} is not \\x and hex digits, as a bundle holds it`);
+      if (stage) o = this.bytea(buf, HASH, 'hash', out, o);
+      o = this.bytea(buf, DIGEST, 'digest', out, o);
+      if (stage) {
+        for (let f = DIGEST + 1; f < FIELDS; f++) {
+          const w = esc[f] ? -1 : writeDigits(buf, fromF[f], toF[f], out, o);
+          if (w < 0) {
+            const shown = esc[f] === 2 ? 'NULL' : shownValue(buf, fromF[f], toF[f]);
+            throw this.fail(`${PLACE_NAMES[f - DIGEST - 1]} ${shown} is not a whole number, as a bundle holds it`);
+          }
+          o = w;
+        }
       }
-      o = w;
       o = writeId(out, o, this.ids.ordOf());
       this.passed++;
     }
     this.next = start;
     this.out = out;
     return o;
+  }
+
+  /** Field `f` of the record, a bytea (`\x` and hex digits), at out[o]; returns the offset after it. */
+  private bytea(buf: Buffer, f: number, name: string, out: Buffer, o: number): number {
+    const w = this.escaped[f] ? -1 : writeBytea(buf, this.from[f], this.to[f], out, o);
+    if (w < 0) {
+      const shown = this.escaped[f] === 2 ? 'NULL' : shownValue(buf, this.from[f], this.to[f]);
+      throw this.fail(`${name} ${shown} is not \\x and hex digits, as a bundle holds it`);
+    }
+    return w;
   }
 }

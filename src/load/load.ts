@@ -12,7 +12,7 @@ import { loadSql, MIGRATIONS_DIR } from '../sql.js';
 import { csvHeader } from '../bundle/csv.js';
 import { ALIAS_COLUMNS, VULN_COLUMNS } from '../model/row.js';
 import { classifyDbError, connectionLost, copyFile, dropConnection, runSql, runSqlArrays, sqlStateOf, StatementError } from './db.js';
-import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, BINARY_FORMAT, copyStatement, dataCopies, DIRECT_FORMAT, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, type CopyStep } from './plan.js';
+import { ALIAS_LINKS_COPY, ALIAS_STAGE, aliasNamesCopy, asCopyText, BINARY_FORMAT, copyStatement, dataCopies, DIRECT_FORMAT, directCopy, keyCopies, leftOutCopy, mergeSteps, MANIFEST_COPY, numberedAliasCopy, rowKeyCopy, SELF_LINKS_COPY, stageKeyCopy, type CopyStep } from './plan.js';
 import { LeftOutRecords, lineOfKeptRecord, NotVulnerableFilter, READ_CHUNK, RecordSet } from './not-vulnerable-filter.js';
 import { CsvToCopyBinary } from './csv-to-copy-binary.js';
 import { CopiedRowChecks } from './copied-row-checks.js';
@@ -549,14 +549,24 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     /** The records of that updater's file a schema < 18 left out (copyWithoutNotVulnerable): their keys get no id. */
     let directLeftOut: RecordSet | undefined;
     /** A keys file (not a keyed updater's) into stage_row_key, each key with its line number. */
-    const copyKeys = (step: CopyStep) => {
-      const deferredCheck = deferred.get(step.file);
-      return copyStep(step, {
-        before: () => runSql(client, 'key-updater', { updater: step.updater }),
-        numbering: () => new LineNumbers(),
-        source: () => (deferredCheck ? checkedReadStream(opts.bundle, checksumOnly(deferredCheck), READ_CHUNK) : undefined),
-        expected: manifestRows.get(step.file)?.rows,
-      });
+    const copyKeys = (step: CopyStep) => copyStep(step, {
+      into: stageKeyCopy(step),
+      before: () => runSql(client, 'key-updater', { updater: step.updater }),
+      source: () => keysThrough(step.file, new KeysToRowKeys(step.file, step.updater!, new LineNumbers(), 'stage')),
+      // (A binary COPY's "line" is its row: the record after the header.)
+      lineOf: async (line) => line + 1,
+      expected: manifestRows.get(step.file)?.rows,
+    });
+    /**
+     * A keys file in COPY's binary format (KeysToRowKeys: node parses its hex and numbers, not the
+     * backend), checked by its sha256 as it is read when it was not before.
+     */
+    const keysThrough = (file: string, rows: KeysToRowKeys) => {
+      const check = deferred.get(file);
+      const source: NodeJS.ReadableStream = check
+        ? checkedReadStream(opts.bundle, checksumOnly(check), READ_CHUNK) : createReadStream(abs(file), { highWaterMark: READ_CHUNK });
+      source.on('error', (err: Error) => rows.destroy(err));
+      return source.pipe(rows);
     };
     /** A keyed updater's two CSVs and its keys file (keyedRowStream, spoolKeyedRows). */
     const keyedFiles = (name: string) => {
@@ -843,16 +853,9 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
       const shift = Number(d.shift);
       const rows = manifestRows.get(keys.file)?.rows ?? 0;
       checkIdRange(shift, rows);
-      const check = deferred.get(keys.file);
       await copyStep(keys, {
         into: rowKeyCopy(keys), phase: `copy:${keys.file} (row keys)`,
-        source: () => {
-          const file: NodeJS.ReadableStream = check
-            ? checkedReadStream(opts.bundle, checksumOnly(check), READ_CHUNK) : createReadStream(abs(keys.file), { highWaterMark: READ_CHUNK });
-          const rows = new KeysToRowKeys(keys.file, keys.updater!, new LineNumbers(shift, directLeftOut));
-          file.on('error', (err: Error) => rows.destroy(err));
-          return file.pipe(rows);
-        },
+        source: () => keysThrough(keys.file, new KeysToRowKeys(keys.file, keys.updater!, new LineNumbers(shift, directLeftOut))),
         // (A binary COPY's "line" is its row: the record after the header.)
         lineOf: async (line) => line + 1,
         expected: manifestRows.get(keys.file)?.rows,

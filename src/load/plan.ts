@@ -117,6 +117,14 @@ export function rowKeyCopy(step: CopyStep): CopyStep {
   return { file: step.file, table: 'clair_bundle.row_key', columns: ['updater', 'digest', 'vuln'], format: '(FORMAT binary)', updater: step.updater };
 }
 
+/** stage_row_key's columns as KeysToRowKeys writes them ('stage'): the keys file's, then the record number. */
+export const STAGE_KEY_COLUMNS = ['updater', ...KEY_COLUMNS, 'ord'] as const;
+
+/** A keys file into stage_row_key in COPY's binary format (src/load/keys-to-row-keys.ts, 'stage'). Node loader only. */
+export function stageKeyCopy(step: CopyStep): CopyStep {
+  return { file: step.file, table: 'stage_row_key', columns: [...STAGE_KEY_COLUMNS], format: '(FORMAT binary)', updater: step.updater };
+}
+
 /**
  * The link tables' COPYs of the numbered alias rows' links, which node collected while the second
  * session copied those rows (src/load/alias-links.ts; sql/load/pipe-aliases-begin.sql), in COPY's

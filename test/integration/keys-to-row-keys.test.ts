@@ -7,6 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineNumbers } from '../../src/load/csv-to-copy-text.js';
 import { KeysToRowKeys } from '../../src/load/keys-to-row-keys.js';
+import { STAGE_KEY_COLUMNS } from '../../src/load/plan.js';
 import { KEY_COLUMNS } from '../../src/model/row.js';
 import { chunksOf } from '../helpers/chunks.js';
 import { createEmptyDb } from '../helpers/db.js';
@@ -135,5 +136,66 @@ describe('KeysToRowKeys: the keys of the file copied straight into vuln, as row_
     const err = await refusal(Buffer.concat([csv, Buffer.from('"'), Buffer.alloc(2 << 20, 0x61)]), 1 << 16);
     expect(err.exitCode).toBe(3);
     expect(err.message).toMatch(new RegExp(`^${KEYS} record 52: a record longer than`));
+  });
+});
+
+/** `file` as COPY's CSV mode reads it into stage_row_key's types: each record's fields and number. */
+async function typedFileRows(file: Buffer): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS typed_rows; CREATE TABLE typed_rows (record bigint GENERATED ALWAYS AS IDENTITY, hash bytea, digest bytea,
+    vuln_at bigint, vuln_bytes bigint, alias_at bigint, alias_bytes bigint)`);
+  await pipeline(Readable.from([file]), client.query(copyFrom(`COPY typed_rows (${KEY_COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`)));
+}
+
+/** The file through KeysToRowKeys ('stage') in `chunk`-byte pieces, into a table like stage_row_key. */
+async function staged(file: Buffer, chunk: number): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS staged_keys; CREATE TABLE staged_keys (updater text NOT NULL, hash bytea NOT NULL, digest bytea NOT NULL,
+    vuln_at bigint NOT NULL, vuln_bytes bigint NOT NULL, alias_at bigint NOT NULL, alias_bytes bigint NOT NULL, ord bigint NOT NULL)`);
+  await pipeline(Readable.from(chunksOf(file, chunk)), new KeysToRowKeys(KEYS, UPDATER, new LineNumbers(), 'stage'),
+    client.query(copyFrom(`COPY staged_keys (${STAGE_KEY_COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT binary)`)));
+}
+
+describe('KeysToRowKeys (stage): a staged keys file, as stage_row_key rows in one pass', () => {
+  async function expectStaged(file: Buffer, chunk: number): Promise<void> {
+    await typedFileRows(file);
+    await staged(file, chunk);
+    const expected = await client.query(
+      'SELECT $1::text AS updater, hash, digest, vuln_at, vuln_bytes, alias_at, alias_bytes, record AS ord FROM typed_rows ORDER BY record', [UPDATER]);
+    const got = await client.query('SELECT * FROM staged_keys ORDER BY ctid');
+    expect(expected.rows).toHaveLength(50);
+    expect(got.rows).toEqual(expected.rows);
+  }
+
+  it.each(CHUNKS)('gives each record its updater, every field and its number (chunks of %i bytes)', async (chunk) => {
+    await expectStaged(csv, chunk);
+  });
+
+  it.each(CHUNKS)('reads the CSV as COPY does: unquoted fields, a place of 0, no newline at the end (chunks of %i bytes)', async (chunk) => {
+    const l = lines();
+    l[4] = l[4].replace(/,"([0-9]+)","([0-9]+)"$/, ',$1,$2'); // its last two fields unquoted
+    l[9] = l[9].replace(/"[0-9]+"$/, '"0"'); // no alias bytes
+    await expectStaged(Buffer.from(l.join('\n').replace(/\n$/, '')), chunk);
+  });
+
+  it.each([
+    ['negative', '"-1"', 'vuln_bytes "-1"'],
+    ['a fraction', '"1.5"', 'vuln_bytes "1.5"'],
+    ['empty', '""', 'vuln_bytes ""'],
+    ['empty and unquoted (NULL)', '', 'vuln_bytes NULL'],
+    ['past 2^53', '"12345678901234567"', 'vuln_bytes "12345678901234567"'],
+  ])('refuses a place that is %s, naming the file and record, exit 3', async (_what, value, shown) => {
+    const l = lines();
+    l[5] = l[5].replace(/^("[^"]*","[^"]*","[^"]*",)"[0-9]+"/, `$1${value}`);
+    const err = await staged(Buffer.from(l.join('\n')), 64).then(() => { throw new Error('not refused'); }, (e: { exitCode?: number; message: string }) => e);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toBe(`${KEYS} record 6: ${shown} is not a whole number, as a bundle holds it`);
+  });
+
+  it('refuses a hash that is not hex, naming the file and record, exit 3', async () => {
+    const l = lines();
+    l[5] = l[5].replace(/^"\\x[0-9a-f]{2}/, '"\\xzz');
+    const err = await staged(Buffer.from(l.join('\n')), 64).then(() => { throw new Error('not refused'); }, (e: { exitCode?: number; message: string }) => e);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain(`${KEYS} record 6: hash "\\\\xzz`);
+    expect(err.message).toContain('is not \\x and hex digits, as a bundle holds it');
   });
 });

@@ -1070,6 +1070,26 @@ describe('keyed refresh: only the rows whose keys are new are read from the bund
     expect(staged(s)['debian/updater']).toEqual([3, 201]);
     expect(await query(url, "SELECT count(*)::int AS n FROM vuln WHERE name LIKE 'CVE-2023-12345-1X0'")).toEqual([{ n: 0 }]);
   });
+
+  it('refuses a keys file whose place is not a whole number (node reads the keys for their COPY) with its file and record (exit 3), rolled back', async () => {
+    const url = await createClairDb(20);
+    await loadBundle(opts((await makeBundle(FIRST, '2026-01-01T00:00:00Z')).dir, url));
+    const before = await dumpClairTables(url);
+    const b2 = await makeBundle(SECOND, '2026-01-02T00:00:00Z');
+    // Its third record's vuln_bytes, with the manifest's sha256 and size made to match.
+    await rewriteConsistently(b2.dir, 'keys/debian%2Fupdater.csv', (t) => {
+      const l = t.split('\n');
+      l[3] = l[3].replace(/^("[^"]*","[^"]*","[^"]*",)"[0-9]+"/, '$1"12x"');
+      return l.join('\n');
+    });
+    for (const upFront of [0, undefined]) {
+      const err = await loadBundle(opts(b2.dir, url, upFront === undefined ? {} : { verifyUpFrontBytes: upFront })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BundleError);
+      expect((err as BundleError).exitCode).toBe(3);
+      expect((err as Error).message).toBe('keys/debian%2Fupdater.csv record 4: vuln_bytes "12x" is not a whole number, as a bundle holds it');
+    }
+    expect(await dumpClairTables(url)).toBe(before);
+  });
 });
 
 describe('keyed refresh with row keys that do not match the file', () => {
