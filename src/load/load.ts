@@ -548,7 +548,7 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     let directKeys: CopyStep | undefined;
     /** The records of that updater's file a schema < 18 left out (copyWithoutNotVulnerable): their keys get no id. */
     let directLeftOut: RecordSet | undefined;
-    /** A keys file (not a keyed updater's) into stage_row_key, each key with its line number. */
+    /** A keys file into stage_row_key, each key with its line number (that of the updater copied straight into vuln, by copyDirectKeys unless it must be staged). */
     const copyKeys = (step: CopyStep) => copyStep(step, {
       into: stageKeyCopy(step),
       before: () => runSql(client, 'key-updater', { updater: step.updater }),
@@ -571,9 +571,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     /** A keyed updater's two CSVs and its keys file (keyedRowStream, spoolKeyedRows). */
     const keyedFiles = (name: string) => {
       const u = manifest.updaters.find((x) => x.name === name)!;
-      const file = (p: string) => ({ abs: abs(p), path: p });
-      return { vuln: file(u.file), alias: file(u.aliases!.file), keys: u.keys!.file };
+      return { vuln: bundleFile(u.file), alias: bundleFile(u.aliases!.file), keys: u.keys!.file };
     };
+    /** The headers of a keyed updater's rows to stage, as their COPYs read them. */
+    const keyedHeaders = { vuln: csvHeader(VULN_COLUMNS), alias: csvHeader(ALIAS_COLUMNS) };
     /**
      * A keyed refresh links each keyed updater's rows it does not stage (link-prior.sql, most of a
      * refresh's time: one core of the database) while node reads the rows it stages from the
@@ -584,11 +585,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
      */
     const linkPrior = async (): Promise<Map<string, SpooledRows>> => {
       const t = Date.now();
-      const headers = { vuln: csvHeader(VULN_COLUMNS), alias: csvHeader(ALIAS_COLUMNS) };
       const files = new Map<string, SpooledRows>();
       const spool = async () => {
         spoolDir = makeTempDir(SPOOL_PREFIX);
-        for (const [name, k] of keyed) files.set(name, await spoolKeyedRows(keyedFiles(name), k.changed, headers, spoolDir, name, opts.signal));
+        for (const [name, k] of keyed) files.set(name, await spoolKeyedRows(keyedFiles(name), k.changed, keyedHeaders, spoolDir, name, opts.signal));
       };
       const [linked, read] = await Promise.allSettled([
         phases.run('link-prior', () => runSql(client, 'link-prior'), { statements: statementCount('link-prior') }),
@@ -723,10 +723,10 @@ export async function loadBundle(opts: LoadOptions): Promise<LoadSummary> {
     };
     /** A keyed updater's rows to stage, read from their places and checked against their keys. */
     const keyedSource = (step: CopyStep, k: KeyedUpdater) => {
-      const vuln = step.table === 'stage_vuln';
+      const part = step.table === 'stage_vuln' ? 'vuln' : 'alias';
       const spool = spooled.get(step.updater!);
-      if (spool) return createReadStream(vuln ? spool.vuln : spool.alias, { highWaterMark: READ_CHUNK });
-      return keyedRowStream(keyedFiles(step.updater!), k.changed, vuln ? 'vuln' : 'alias', csvHeader(vuln ? VULN_COLUMNS : ALIAS_COLUMNS));
+      if (spool) return createReadStream(spool[part], { highWaterMark: READ_CHUNK });
+      return keyedRowStream(keyedFiles(step.updater!), k.changed, part, keyedHeaders[part]);
     };
     /**
      * Files the load reads only for their check (an alias file on a schema < 17), checked while it
